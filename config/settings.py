@@ -1,0 +1,159 @@
+"""Ledger settings, read from the environment with safe production defaults.
+
+`DJANGO_DEBUG=1` is the dev profile (`make run` sets it unless told otherwise). Every variable is listed in
+README.md; a missing or malformed one stops the process with one line naming it (see `config.env`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from config.env import (
+    SettingError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+    parse_redis_url,
+    read_run_env,
+    service_urls,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if DEBUG else None)
+if not DEBUG and len(SECRET_KEY) < 32:
+    raise SettingError("SECRET_KEY must be at least 32 characters when DJANGO_DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+_database_url, _redis_url = service_urls(os.environ, read_run_env())
+if not _database_url:
+    raise SettingError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and writes .run/env)")
+if not _redis_url:
+    raise SettingError("REDIS_URL is not set (make run starts an embedded Redis and writes .run/env)")
+REDIS_URL = parse_redis_url(_redis_url)
+
+# Why these limits: one stuck transaction must not block every writer (lock_timeout), nor hold back the
+# event store's read horizon for long (idle_in_transaction_session_timeout), nor a runaway query the pool.
+_pg_options = " ".join(
+    f"-c {name}={env_int(var, default)}"
+    for name, var, default in (
+        ("statement_timeout", "LEDGER_STATEMENT_TIMEOUT_MS", 30_000),
+        ("lock_timeout", "LEDGER_LOCK_TIMEOUT_MS", 5_000),
+        ("idle_in_transaction_session_timeout", "LEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000),
+    )
+)
+_database = parse_database_url(_database_url)
+_database["OPTIONS"] = {"options": _pg_options, "connect_timeout": 5, **_database["OPTIONS"]}
+# Persistent connections with a health check rather than psycopg's pool: RQ forks a work-horse per job, and a
+# pool's background threads do not survive a fork; CONN_HEALTH_CHECKS lets web processes outlive a restart.
+_database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+_database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_rq",
+    "eventstore",
+    "commands",
+    "projections",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+_secure = env_bool("LEDGER_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _secure
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Every Redis client gets timeouts: a paused Redis must be an error, not a hang (PITFALLS.md).
+REDIS_SOCKET_TIMEOUT = 2.0
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT},
+    }
+}
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}
+    for name in ("projections", "default")
+}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+
+LEDGER_SNAPSHOT_EVERY = env_int("LEDGER_SNAPSHOT_EVERY", 100, minimum=1)
+LEDGER_IDEMPOTENCY_RETENTION_HOURS = env_int("LEDGER_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
+LEDGER_CATCHUP_SECONDS = env_int("LEDGER_CATCHUP_SECONDS", 5, minimum=1)
+LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,19 @@
+"""Test settings: the production module, with a fast password hasher and synchronous RQ."""
+
+from __future__ import annotations
+
+import os
+
+# Tests run with DEBUG off, like production; they need a key but no secret one.
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 40)
+
+from config.settings import *  # noqa: F403
+from config.settings import RQ_QUEUES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+for _queue in RQ_QUEUES.values():
+    _queue["ASYNC"] = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EventstoreConfig(AppConfig):
+    name = "eventstore"
+    verbose_name = "Event store"

@@ -1,0 +1,135 @@
+"""The value types the event store takes and returns. Plain frozen dataclasses, no database access."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class ConcurrencyError(Exception):
+    """The stream was not at the expected version. Nothing was written.
+
+    `actual` is the stream's committed version when the conflict was seen; the API maps this to 409, the UI
+    to a conflict panel, and a service without an explicit expected version retries.
+    """
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"{stream_id}: expected version {expected}, but the stream is at version {actual}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+class UnknownPosition(LookupError):
+    """A position that names no stored event was given as a reader's starting point."""
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Who and what caused an event; stored with every event as JSON."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    user: str | None = None
+    command: str | None = None
+    request_id: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Checkpoint:
+    """A reader's place in the global log. Readers order events by (transaction_id, position)."""
+
+    transaction_id: int
+    position: int
+
+
+ORIGIN = Checkpoint(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotState:
+    """An aggregate's state after an append; the store keeps it when the snapshot policy says so."""
+
+    state: object
+    schema: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAppend:
+    """Events for one stream, expected to be at `expected_version` (0 for a new stream)."""
+
+    stream_id: str
+    events: Sequence[object]
+    expected_version: int
+    snapshot: SnapshotState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """The streams' new versions, and the global position and checkpoint of the last event written."""
+
+    versions: dict[str, int]
+    position: int
+    checkpoint: Checkpoint
+    recorded_at: datetime
+
+    @property
+    def version(self) -> int:
+        """The new version when one stream was written."""
+        (version,) = self.versions.values()
+        return version
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A stored event: the decoded (and upcast) `event`, plus everything the store knows about it."""
+
+    position: int
+    transaction_id: int
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    event: object
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+    hash: str
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.transaction_id, self.position)
+
+    def as_json(self) -> dict[str, Any]:
+        """The wire shape of DESIGN.md section 11 (stored data, not the upcast event)."""
+        return {
+            "position": self.position,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "metadata": self.metadata,
+            "recorded_at": self.recorded_at.isoformat(),
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    version: int
+    state: dict[str, Any]
+    state_schema: int
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHistory:
+    """What `load` returns: the newest usable snapshot (if any) and the events after it, up to `version`."""
+
+    stream_id: str
+    version: int
+    snapshot: StoredSnapshot | None = None
+    events: list[Recorded] = field(default_factory=list)
