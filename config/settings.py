@@ -139,10 +139,7 @@ CACHES = {
         "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT},
     }
 }
-RQ_QUEUES = {
-    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}
-    for name in ("projections", "default")
-}
+RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in ("projections", "default")}
 RQ = {"COMMIT_MODE": "on_db_commit"}
 
 LEDGER_SNAPSHOT_EVERY = env_int("LEDGER_SNAPSHOT_EVERY", 100, minimum=1)

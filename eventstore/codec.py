@@ -27,7 +27,7 @@ Upcaster = Callable[[JSONDict], JSONDict]
 
 
 class CodecError(Exception):
-    """An event cannot be encoded or decoded: unknown type, missing upcaster, or a payload of the wrong shape."""
+    """An event cannot be encoded or decoded: unknown type, missing upcaster, or a payload of wrong shape."""
 
 
 class UnknownEventType(CodecError):
@@ -127,7 +127,9 @@ def load(cls: type[T], data: Mapping[str, Any]) -> T:
 
 def canonical_json(value: object) -> bytes:
     """Deterministic bytes for hashing: sorted keys, no spaces, ASCII only, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode()
 
 
 def _to_json(value: object) -> Any:

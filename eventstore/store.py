@@ -39,7 +39,9 @@ from eventstore.records import (
     UnknownPosition,
 )
 
-_COLUMNS = "position, transaction_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
+_COLUMNS = (
+    "position, transaction_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
+)
 _HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 _LOCK_NOT_AVAILABLE = "55P03"
 
@@ -172,7 +174,8 @@ def _stream_heads(cursor: Any, stream_ids: list[str]) -> tuple[dict[str, tuple[i
     cursor.execute(
         "SELECT s.stream_id, coalesce(e.version, 0), coalesce(e.hash, ''), statement_timestamp()"
         " FROM unnest(%s::text[]) AS s(stream_id) LEFT JOIN LATERAL ("
-        "   SELECT version, hash FROM events WHERE events.stream_id = s.stream_id ORDER BY version DESC LIMIT 1"
+        "   SELECT version, hash FROM events WHERE events.stream_id = s.stream_id"
+        "   ORDER BY version DESC LIMIT 1"
         " ) e ON true",
         [stream_ids],
     )
@@ -270,7 +273,18 @@ def _json(value: Any) -> Any:
 
 
 def _recorded(row: tuple[Any, ...]) -> Recorded:
-    position, transaction_id, stream_id, version, type_, schema_version, data, metadata, recorded_at, hash_ = row
+    (
+        position,
+        transaction_id,
+        stream_id,
+        version,
+        type_,
+        schema_version,
+        data,
+        metadata,
+        recorded_at,
+        hash_,
+    ) = row
     data, metadata = _json(data), _json(metadata)
     return Recorded(
         position=position,

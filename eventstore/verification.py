@@ -48,7 +48,7 @@ def verify(progress: Callable[[int], None] | None = None) -> Report:
     heads = hashlib.sha256()
     stream, expected_version, previous = None, 0, GENESIS
     for row in _rows():
-        position, stream_id, version = row[0], row[1], row[2]
+        stream_id, version = row[1], row[2]
         if stream_id != stream:
             if stream is not None:
                 heads.update(f"{stream}:{previous}\n".encode())

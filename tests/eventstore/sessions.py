@@ -32,10 +32,18 @@ class Session:
         self.run(lambda: connection.set_autocommit(False))
 
     def commit(self) -> None:
-        self.run(lambda: (connection.commit(), connection.set_autocommit(True)))
+        def commit() -> None:
+            connection.commit()
+            connection.set_autocommit(True)
+
+        self.run(commit)
 
     def rollback(self) -> None:
-        self.run(lambda: (connection.rollback(), connection.set_autocommit(True)))
+        def rollback() -> None:
+            connection.rollback()
+            connection.set_autocommit(True)
+
+        self.run(rollback)
 
     def close(self) -> None:
         self.run(lambda: connection.close())  # resolved on the session thread, not here

@@ -85,7 +85,9 @@ def test_multi_stream_append_writes_both_streams_in_one_transaction(stream_id):
 
 
 def test_metadata_and_database_clock_are_stored(stream_id):
-    meta = Metadata(correlation_id="c-1", causation_id="c-0", user="teller", command="Deposit", request_id="r-9")
+    meta = Metadata(
+        correlation_id="c-1", causation_id="c-0", user="teller", command="Deposit", request_id="r-9"
+    )
 
     result = store.append(stream_id, [ToyCredited(amount=1)], expected_version=0, metadata=meta)
 
@@ -106,7 +108,10 @@ def test_an_empty_append_is_refused(stream_id):
 def test_a_stream_may_appear_once_per_append(stream_id):
     with pytest.raises(ValueError, match="only once"):
         store.append_streams(
-            [StreamAppend(stream_id, [ToyCredited(amount=1)], 0), StreamAppend(stream_id, [ToyCredited(amount=1)], 1)]
+            [
+                StreamAppend(stream_id, [ToyCredited(amount=1)], 0),
+                StreamAppend(stream_id, [ToyCredited(amount=1)], 1),
+            ]
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 
@@ -22,7 +23,7 @@ def test_eight_writers_at_the_same_version_exactly_one_wins_each_round(stream_id
         barrier = threading.Barrier(writers)
         outcomes: list[str] = []
 
-        def write(n: int, expected: int = version) -> None:
+        def write(n: int, expected: int = version, barrier=barrier, outcomes=outcomes) -> None:
             barrier.wait()
             try:
                 store.append(stream_id, [ToyCredited(amount=n)], expected_version=expected)
@@ -104,7 +105,11 @@ def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
         for round_no in range(200):
             steps = []
             for n, writer in enumerate(writers):
-                steps += [(writer, "begin", n), (writer, "append", n), (writer, rng.choice(["commit"] * 4 + ["rollback"]), n)]
+                steps += [
+                    (writer, "begin", n),
+                    (writer, "append", n),
+                    (writer, rng.choice(["commit"] * 4 + ["rollback"]), n),
+                ]
             # A random interleaving that keeps each writer's own steps in order, with reads sprinkled in.
             queue = {n: [s for s in steps if s[2] == n] for n in range(len(writers))}
             pending: dict[int, list[int]] = {}
@@ -115,9 +120,11 @@ def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
                     writer.begin()
                 elif action == "append":
                     stream = f"{stream_id}-{round_no}-{n}"
-                    count = rng.randint(1, 3)
-                    writer.run(lambda s=stream, c=count: store.append(s, [ToyCredited(amount=1)] * c, expected_version=0))
-                    pending[n] = writer.run(lambda s=stream: [r.position for r in store.load(s).events])
+                    events = [ToyCredited(amount=1)] * rng.randint(1, 3)
+                    writer.run(functools.partial(store.append, stream, events, expected_version=0))
+                    pending[n] = [
+                        r.position for r in writer.run(functools.partial(store.load, stream)).events
+                    ]
                 elif action == "commit":
                     writer.commit()
                     committed.extend(pending.pop(n))

@@ -35,7 +35,11 @@ class Command(BaseCommand):
         for username, (role, is_staff, is_superuser) in USERS.items():
             user, _ = User.objects.update_or_create(
                 username=username,
-                defaults={"is_staff": is_staff, "is_superuser": is_superuser, "email": f"{username}@example.com"},
+                defaults={
+                    "is_staff": is_staff,
+                    "is_superuser": is_superuser,
+                    "email": f"{username}@example.com",
+                },
             )
             user.set_password(password)
             user.save(update_fields=["password"])

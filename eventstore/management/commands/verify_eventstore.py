@@ -13,7 +13,10 @@ from eventstore.verification import verify
 
 
 class Command(BaseCommand):
-    help = "Check every stored event: contiguous versions, unique positions, decoding, hash chains. Exit 1 on any problem."
+    help = (
+        "Check every stored event: contiguous versions, unique positions, decoding and hash chains."
+        " Exit 1 on any problem."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -1,0 +1,89 @@
+"""`make run` on a machine with nothing running: embedded services, a page served, and a clean Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def leftovers(run_dir: Path) -> list[str]:
+    """Processes started for this run: their command line or environment names its run directory."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if str(run_dir) in cmdline or proc.environ().get("LEDGER_RUN_DIR") == str(run_dir):
+                found.append(f"{proc.pid}: {cmdline}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def test_make_run_serves_the_start_page_and_stops_cleanly_on_ctrl_c(tmp_path):
+    run_dir, port = tmp_path / "run", free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(LEDGER_RUN_DIR=str(run_dir), PORT=str(port), DEMO_PASSWORD="demo-pass-123")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert launcher.stdout is not None
+        for line in launcher.stdout:
+            output.append(line)
+            if "Ledger is running at" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(120), "".join(output)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200
+            assert "Ledger" in response.read().decode()
+        time.sleep(1)  # let the banner's remaining lines arrive
+        banner = "".join(output)
+        assert "password: demo-pass-123" in banner
+        assert "DATABASE_URL=postgresql://" in banner and "REDIS_URL=unix://" in banner
+        assert (run_dir / "env").read_text().startswith("DATABASE_URL=postgresql://")
+
+        os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        assert launcher.wait(90) == 0
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+
+    deadline = time.monotonic() + 10
+    while leftovers(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers(run_dir) == []

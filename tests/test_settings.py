@@ -1,0 +1,91 @@
+"""Settings come from the environment; a bad one stops the process with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import SettingError, env_bool, env_int, parse_database_url, service_urls
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_DEBUG"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env={**base, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "SECRET_KEY is required but not set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG='maybe' is not a boolean"),
+        (
+            {"DJANGO_DEBUG": "1", "LEDGER_SNAPSHOT_EVERY": "often"},
+            "LEDGER_SNAPSHOT_EVERY='often' is not a whole number",
+        ),
+        ({"DJANGO_DEBUG": "1", "LEDGER_SNAPSHOT_EVERY": "0"}, "LEDGER_SNAPSHOT_EVERY=0 must be at least 1"),
+        ({"DJANGO_DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with postgresql://"),
+    ],
+)
+def test_a_bad_setting_stops_manage_py_with_one_line(env, message):
+    result = manage(env, "check")
+
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith(f"ledger: configuration error: {message}")
+
+
+def test_production_defaults_are_safe():
+    script = "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.DATABASES)"
+    result = manage({"SECRET_KEY": "k" * 40}, "shell", "-v", "0", "-c", script)
+
+    assert result.returncode == 0, result.stderr
+    debug, secure, databases = result.stdout.strip().split(" ", 2)
+    assert (debug, secure) == ("False", "True")
+    for timeout in ("statement_timeout=", "lock_timeout=", "idle_in_transaction_session_timeout="):
+        assert timeout in databases
+
+
+def test_a_socket_database_url_keeps_its_path():
+    parsed = parse_database_url("postgresql://postgres@%2Fwork%2FRun%2Fpg:5432/ledger?sslmode=disable")
+
+    assert (parsed["HOST"], parsed["PORT"], parsed["NAME"], parsed["USER"]) == (
+        "/work/Run/pg",
+        "5432",
+        "ledger",
+        "postgres",
+    )
+    assert parsed["OPTIONS"] == {"sslmode": "disable"}
+
+
+def test_run_env_is_used_only_when_the_environment_sets_neither_url():
+    run_env = {"DATABASE_URL": "postgresql://a/b", "REDIS_URL": "redis://c"}
+
+    assert service_urls({}, run_env) == ("postgresql://a/b", "redis://c")
+    assert service_urls({"DATABASE_URL": "postgresql://x/y"}, run_env) == ("postgresql://x/y", None)
+
+
+def test_typed_helpers(monkeypatch):
+    monkeypatch.setenv("FLAG", "yes")
+    monkeypatch.setenv("COUNT", "-1")
+
+    assert env_bool("FLAG") is True
+    with pytest.raises(SettingError, match="at least 0"):
+        env_int("COUNT", 5)
