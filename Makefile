@@ -42,3 +42,6 @@ check: test
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache staticfiles
+
+bench: install
+	$(PY) -m config.launcher test -- $(PY) -m bench.append_throughput $(BENCH_ARGS)

@@ -11,6 +11,7 @@ list, nested dataclass -> object. Floats are refused for money's sake: amounts a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -109,7 +110,12 @@ def dump(obj: object) -> JSONDict:
     """A dataclass instance as a JSON-ready dict."""
     if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
         raise CodecError(f"{obj!r} is not a dataclass instance")
-    return {field.name: _to_json(getattr(obj, field.name)) for field in dataclasses.fields(obj)}
+    return {name: _to_json(getattr(obj, name)) for name in _field_names(type(obj))}
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 def load(cls: type[T], data: Mapping[str, Any]) -> T:

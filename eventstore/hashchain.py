@@ -1,8 +1,12 @@
-"""The per-stream hash chain: each event's hash covers its canonical bytes and the previous event's hash.
+"""The per-stream hash chain: each event's hash covers the previous event's hash, its canonical bytes and the
+moment it was recorded.
 
-Changing, removing or reordering any stored event breaks every later hash of its stream, so
-`verify_eventstore` (and anyone holding a copy of a stream's last hash) can detect tampering that got past
-the database's own defences.
+    hash = sha256(previous hash as ASCII hex || canonical body || "@" || recorded_at as UTC ISO 8601, µs)
+
+The database computes it at append time (function `events_append`, migration 0002); `verify_eventstore`
+recomputes it here. Changing, removing or reordering any stored event breaks the chain at that event, so
+tampering that got past the database's own defences is found, and a copy of each stream's last hash kept
+elsewhere proves the whole stream.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from eventstore.codec import canonical_json
 GENESIS = ""
 
 
-def canonical_bytes(
+def event_body(
     *,
     stream_id: str,
     version: int,
@@ -24,8 +28,8 @@ def canonical_bytes(
     schema_version: int,
     data: dict[str, Any],
     metadata: dict[str, Any],
-    recorded_at: datetime,
 ) -> bytes:
+    """The canonical bytes of everything about an event except the moment it was recorded."""
     return canonical_json(
         {
             "stream_id": stream_id,
@@ -34,11 +38,10 @@ def canonical_bytes(
             "schema_version": schema_version,
             "data": data,
             "metadata": metadata,
-            "recorded_at": recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
         }
     )
 
 
-def chain_hash(previous: str, canonical: bytes) -> str:
-    """sha256(previous hash as ASCII hex + canonical bytes), as hex. The first event uses GENESIS."""
-    return hashlib.sha256(previous.encode("ascii") + canonical).hexdigest()
+def chain_hash(previous: str, body: bytes, recorded_at: datetime) -> str:
+    stamp = recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return hashlib.sha256(previous.encode("ascii") + body + b"@" + stamp.encode("ascii")).hexdigest()

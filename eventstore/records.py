@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,14 @@ class Metadata:
     request_id: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies, and this runs on every append.
+        return {
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "user": self.user,
+            "command": self.command,
+            "request_id": self.request_id,
+        }
 
 
 @dataclass(frozen=True, slots=True, order=True)

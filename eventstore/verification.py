@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 
 from eventstore.codec import CodecError, codec
-from eventstore.hashchain import GENESIS, canonical_bytes, chain_hash
+from eventstore.hashchain import GENESIS, chain_hash, event_body
 
 BATCH = 5000
 
@@ -78,18 +78,15 @@ def _check(row: tuple[Any, ...], expected_version: int, previous: str) -> Iterat
         codec.decode(type_, schema_version, data)
     except CodecError as exc:
         yield problem(f"does not decode: {exc}")
-    expected = chain_hash(
-        previous,
-        canonical_bytes(
-            stream_id=stream_id,
-            version=version,
-            type=type_,
-            schema_version=schema_version,
-            data=data,
-            metadata=metadata,
-            recorded_at=recorded_at,
-        ),
+    body = event_body(
+        stream_id=stream_id,
+        version=version,
+        type=type_,
+        schema_version=schema_version,
+        data=data,
+        metadata=metadata,
     )
+    expected = chain_hash(previous, body, recorded_at)
     if expected != hash_:
         yield problem("hash mismatch: the event or its predecessor was altered")
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from eventstore import store
 from eventstore.codec import codec
-from eventstore.hashchain import GENESIS, canonical_bytes, chain_hash
+from eventstore.hashchain import GENESIS, chain_hash, event_body
 from eventstore.models import Snapshot
 from eventstore.records import SnapshotState
 from tests.eventstore.toy import STATE_SCHEMA, Tally, ToyCredited, ToyDebited, fold
@@ -30,13 +30,10 @@ def store_as_old_code_did(stream_id: str, type_: str, schema_version: int, data:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement_timestamp()")
         now = cursor.fetchone()[0]
-        digest = chain_hash(
-            GENESIS,
-            canonical_bytes(
-                stream_id=stream_id, version=1, type=type_, schema_version=schema_version,
-                data=data, metadata={}, recorded_at=now,
-            ),
-        )  # fmt: skip
+        body = event_body(
+            stream_id=stream_id, version=1, type=type_, schema_version=schema_version, data=data, metadata={}
+        )
+        digest = chain_hash(GENESIS, body, now)
         cursor.execute(
             "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at, hash)"
             " VALUES (%s, 1, %s, %s, %s::jsonb, '{}'::jsonb, %s, %s)",
