@@ -72,7 +72,7 @@ def raw_insert(table: str, stream: str, version: int, lock: bool, in_transaction
         f"INSERT INTO {table} (stream_id, version, type, schema_version, data, metadata, hash)"
         " VALUES (%s, %s, 'BenchDeposited', 1, %s::jsonb, '{}'::jsonb, %s)"
     )
-    params = [stream, version, json.dumps({"account_id": stream, "amount": 100}), "0" * 64]
+    params = (stream, version, json.dumps({"account_id": stream, "amount": 100}), "0" * 64)
     if not (lock or in_transaction):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
