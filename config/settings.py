@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdentityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.ApiGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,6 +148,7 @@ LEDGER_SNAPSHOT_EVERY = env_int("LEDGER_SNAPSHOT_EVERY", 100, minimum=1)
 LEDGER_IDEMPOTENCY_RETENTION_HOURS = env_int("LEDGER_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
 LEDGER_CATCHUP_SECONDS = env_int("LEDGER_CATCHUP_SECONDS", 5, minimum=1)
 LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

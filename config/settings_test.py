@@ -13,7 +13,12 @@ from config.settings import RQ_QUEUES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 for _queue in RQ_QUEUES.values():
     _queue["ASYNC"] = False
+# Each test makes many requests as one user; the rate-limit test lowers this again.
+LEDGER_RATE_LIMIT_PER_MINUTE = 1_000_000
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the app folders, as in development: tests never run collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

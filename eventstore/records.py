@@ -130,6 +130,8 @@ class StoredSnapshot:
     version: int
     state: dict[str, Any]
     state_schema: int
+    position: int  # of the event at `version`
+    recorded_at: datetime  # of the event at `version`
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +142,17 @@ class StreamHistory:
     version: int
     snapshot: StoredSnapshot | None = None
     events: list[Recorded] = field(default_factory=list)
+
+    @property
+    def position(self) -> int:
+        """The global position of the stream's last loaded event (0 for an empty stream)."""
+        if self.events:
+            return self.events[-1].position
+        return self.snapshot.position if self.snapshot else 0
+
+    @property
+    def recorded_at(self) -> datetime | None:
+        """When the last loaded event was recorded (None for an empty stream)."""
+        if self.events:
+            return self.events[-1].recorded_at
+        return self.snapshot.recorded_at if self.snapshot else None

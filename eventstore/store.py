@@ -165,6 +165,16 @@ def load(
     return StreamHistory(stream_id, version, snapshot, events)
 
 
+def load_range(stream_id: str, *, after_version: int, limit: int) -> list[Recorded]:
+    """Up to `limit` events of one stream after `after_version`, in version order (for paging a stream)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s ORDER BY version LIMIT %s",
+            [stream_id, after_version, limit],
+        )
+        return [_recorded(row) for row in cursor.fetchall()]
+
+
 def read_all(after: Checkpoint | int = ORIGIN, limit: int = 1000) -> list[Recorded]:
     """Up to `limit` events after `after`, in reader order, written by transactions that have all finished.
 
@@ -217,13 +227,13 @@ def _newest_snapshot(
     # The snapshot's own event must lie inside the bounds, so a temporal query never sees a later state.
     where = " AND ".join(f"e.{bound}" for bound in bounds)
     cursor.execute(
-        "SELECT s.version, s.state, s.state_schema FROM snapshots s JOIN events e"
+        "SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at FROM snapshots s JOIN events e"
         " ON e.stream_id = s.stream_id AND e.version = s.version"
         f" WHERE {where} AND s.state_schema = %s ORDER BY s.version DESC LIMIT 1",
         [*params, schema],
     )
     row = cursor.fetchone()
-    return StoredSnapshot(row[0], _json(row[1]), row[2]) if row else None
+    return StoredSnapshot(row[0], _json(row[1]), row[2], row[3], row[4]) if row else None
 
 
 def _json(value: Any) -> Any:

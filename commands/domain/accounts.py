@@ -271,7 +271,9 @@ def decide(command: AccountCommand, state: Account) -> list[AccountEvent]:
         case OpenAccount():
             return [_open(command)]
         case _ if state.status == "new":
-            raise AccountNotFound(f"account {command.account_id} does not exist")
+            raise AccountNotFound(
+                f"account {command.account_id} does not exist", account_id=command.account_id
+            )
         case Close() if state.status == "closed":
             return []
         case _ if state.status == "closed":
@@ -325,9 +327,13 @@ def decide_transfer(
     if command.from_account == command.to_account:
         raise SameAccount("a transfer needs two different accounts")
     if source.status == "new":
-        raise AccountNotFound(f"account {command.from_account} does not exist")
+        raise AccountNotFound(
+            f"account {command.from_account} does not exist", account_id=command.from_account
+        )
     if target.status == "new":
-        raise AccountNotFound(f"the receiving account {command.to_account} does not exist")
+        raise AccountNotFound(
+            f"the receiving account {command.to_account} does not exist", account_id=command.to_account
+        )
     if source.status == "closed":
         raise AccountClosedError("the sending account is closed")
     if target.status == "closed":

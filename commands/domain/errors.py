@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import ClassVar
+from uuid import UUID
 
 
 class DomainError(Exception):
@@ -31,6 +32,10 @@ class InvalidText(DomainError):
 
 class AccountNotFound(DomainError):
     code = "account_not_found"
+
+    def __init__(self, message: str, *, account_id: UUID | None = None) -> None:
+        super().__init__(message)
+        self.account_id = account_id
 
 
 class InsufficientFunds(DomainError):

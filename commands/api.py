@@ -1,0 +1,341 @@
+"""The command API (`/api/...`): parse, call one service, answer. Errors are mapped in config/api.py.
+
+Every command answers 201 with the stream version(s) and the global position, and honours
+`Idempotency-Key` (the outcome is stored with the events) and `If-Match: "<version>"`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from commands import idempotency, selectors, services
+from commands.domain import accounts, money
+from commands.domain.errors import AccountNotFound, DomainError
+from commands.idempotency import Outcome
+from commands.permissions import actor_for
+from commands.schemas import (
+    AccountAccepted,
+    AccountStateOut,
+    AmountIn,
+    EventPage,
+    FreezeIn,
+    HolderIn,
+    OpenAccountIn,
+    Problem,
+    TokenIn,
+    TokenOut,
+    TransferAccepted,
+    TransferIn,
+    VersionOnlyIn,
+)
+from config.problems import CONTENT_TYPE, problem_body
+from config.tokens import issue_token
+
+router = Router(tags=["commands"])
+ERRORS: dict[int, Any] = {code: Problem for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+_ETAG = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
+MAX_PAGE = 500
+
+
+@router.post("/token", auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem})
+def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
+    """Exchange a username and password for a short-lived Bearer token."""
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if not isinstance(user, User):
+        raise HttpError(401, "wrong username or password")
+    return issue_token(user)
+
+
+@router.post("/accounts", response={201: AccountAccepted, **ERRORS})
+def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
+    """Open an account. A customer opens one for themself; a teller names the `owner`."""
+    owner = payload.owner or request.auth.get_username()  # type: ignore[attr-defined]
+    command = accounts.OpenAccount(
+        account_id=uuid.uuid4(),
+        holder_name=payload.holder_name,
+        email=payload.email,
+        currency=payload.currency,
+        overdraft_limit=_money(payload.overdraft_limit, payload.currency, "overdraft_limit", allow_zero=True),
+        owner=owner,
+        now=_now(),
+    )
+    return _run(request, payload, lambda context: services.account_open(command=command, context=context))
+
+
+@router.post("/accounts/{account_id}/deposits", response={201: AccountAccepted, **ERRORS})
+def deposit(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpResponse:
+    return _money_command(request, account_id, payload, accounts.Deposit, services.account_deposit)
+
+
+@router.post("/accounts/{account_id}/withdrawals", response={201: AccountAccepted, **ERRORS})
+def withdraw(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpResponse:
+    return _money_command(request, account_id, payload, accounts.Withdraw, services.account_withdraw)
+
+
+@router.post("/accounts/{account_id}/freeze", response={201: AccountAccepted, **ERRORS})
+def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpResponse:
+    command = accounts.Freeze(account_id=account_id, reason=payload.reason, now=_now())
+    expected = _expected(request, payload.expected_version)
+    return _run(
+        request,
+        payload,
+        lambda c: services.account_freeze(command=command, context=c, expected_version=expected),
+    )
+
+
+@router.post("/accounts/{account_id}/unfreeze", response={201: AccountAccepted, **ERRORS})
+def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
+    command = accounts.Unfreeze(account_id=account_id, now=_now())
+    expected = _expected(request, payload.expected_version)
+    return _run(
+        request,
+        payload,
+        lambda c: services.account_unfreeze(command=command, context=c, expected_version=expected),
+    )
+
+
+@router.post("/accounts/{account_id}/close", response={201: AccountAccepted, **ERRORS})
+def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
+    command = accounts.Close(account_id=account_id, now=_now())
+    expected = _expected(request, payload.expected_version)
+    return _run(
+        request,
+        payload,
+        lambda c: services.account_close(command=command, context=c, expected_version=expected),
+    )
+
+
+@router.post("/accounts/{account_id}/holder", response={201: AccountAccepted, **ERRORS})
+def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> HttpResponse:
+    command = accounts.ChangeHolderDetails(
+        account_id=account_id, holder_name=payload.holder_name, email=payload.email, now=_now()
+    )
+    expected = _expected(request, payload.expected_version)
+    return _run(
+        request,
+        payload,
+        lambda c: services.account_change_holder(command=command, context=c, expected_version=expected),
+    )
+
+
+@router.post("/transfers", response={201: TransferAccepted, **ERRORS})
+def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
+    """Move money between two accounts of the same currency; If-Match applies to the source account."""
+    currency = _currency_of(payload.from_account)
+    command = accounts.Transfer(
+        transfer_id=uuid.uuid4(),
+        from_account=payload.from_account,
+        to_account=payload.to_account,
+        amount=_money(payload.amount, currency, "amount"),
+        reference=payload.reference,
+        now=_now(),
+    )
+    from_expected = _expected(request, payload.from_expected_version)
+    return _run(
+        request,
+        payload,
+        lambda c: services.transfer_execute(
+            command=command,
+            context=c,
+            from_expected_version=from_expected,
+            to_expected_version=payload.to_expected_version,
+        ),
+    )
+
+
+@router.get("/accounts/{account_id}/events", response={200: EventPage, **ERRORS})
+def account_events(
+    request: HttpRequest,
+    account_id: UUID,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+) -> dict[str, Any]:
+    """The account's events, oldest first; pass `next_cursor` back as `cursor` for the next page."""
+    after = _decode_cursor(cursor)
+    events = selectors.account_events(
+        account_id=account_id, actor=actor_for(request.auth), after_version=after, limit=limit
+    )  # type: ignore[arg-type]
+    next_cursor = _encode_cursor(events[-1].version) if len(events) == limit else None
+    return {"items": [event.as_json() for event in events], "next_cursor": next_cursor}
+
+
+@router.get("/accounts/{account_id}/state", response={200: AccountStateOut, **ERRORS})
+def account_state(
+    request: HttpRequest, account_id: UUID, version: int | None = Query(None, ge=1), at: str | None = None
+) -> dict[str, Any]:
+    """The account folded from its events as of `version` and/or `at` (ISO 8601); now when neither is given."""
+    moment = _parse_moment(at) if at else None
+    found = selectors.account_state(
+        account_id=account_id, actor=actor_for(request.auth), version=version, at=moment
+    )  # type: ignore[arg-type]
+    state = found.state
+    return {
+        "account_id": account_id,
+        "version": found.version,
+        "position": found.position,
+        "recorded_at": found.recorded_at.isoformat(),
+        "status": state.status,
+        "balance": money.format_amount(state.balance, state.currency),
+        "currency": state.currency,
+        "overdraft_limit": money.format_amount(state.overdraft_limit, state.currency),
+        "owner": state.owner,
+        "holder_name": state.holder_name,
+        "email": state.email,
+        "frozen_reason": state.frozen_reason,
+    }
+
+
+# --- the shared path of every command ----------------------------------------------------------------
+
+
+def _money_command(
+    request: HttpRequest, account_id: UUID, payload: AmountIn, command_type: Any, service: Callable[..., Any]
+) -> HttpResponse:
+    currency = _currency_of(account_id)
+    command = command_type(
+        account_id=account_id,
+        amount=_money(payload.amount, currency, "amount"),
+        reference=payload.reference,
+        now=_now(),
+    )
+    expected = _expected(request, payload.expected_version)
+    return _run(request, payload, lambda c: service(command=command, context=c, expected_version=expected))
+
+
+def _run(request: HttpRequest, payload: Any, call: Callable[[services.CommandContext], Any]) -> HttpResponse:
+    """Run the service once per Idempotency-Key; domain refusals (422) are stored as outcomes too."""
+    user = request.auth  # type: ignore[attr-defined]
+    context = services.CommandContext(
+        actor=actor_for(user),
+        correlation_id=request.correlation_id,  # type: ignore[attr-defined]
+        request_id=request.request_id,  # type: ignore[attr-defined]
+    )
+    url_account = (request.resolver_match.kwargs if request.resolver_match else {}).get("account_id")
+
+    def handler() -> Outcome:
+        try:
+            result = call(context)
+        except DomainError as exc:
+            if isinstance(exc, AccountNotFound) and url_account and str(exc.account_id) == str(url_account):
+                raise  # the URL names no account this user may see: 404, and nothing is stored
+            return Outcome(422, problem_body(422, str(exc), exc.code))
+        return _accepted(result)
+
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return _response(handler())
+    if not _KEY.fullmatch(key):
+        raise HttpError(400, "Idempotency-Key must be 1-200 printable ASCII characters")
+    fingerprint = idempotency.fingerprint(request.method or "", request.path, payload.model_dump(mode="json"))
+    outcome = idempotency.run_once(user_id=user.pk, key=key, request_fingerprint=fingerprint, handler=handler)
+    return _response(outcome)
+
+
+def _accepted(result: services.AccountResult | services.TransferResult) -> Outcome:
+    if isinstance(result, services.TransferResult):
+        body: dict[str, Any] = {
+            "transfer_id": str(result.transfer_id),
+            "versions": {str(account): version for account, version in result.versions.items()},
+            "position": result.position,
+            "correlation_id": result.correlation_id,
+        }
+        return Outcome(201, body)
+    body = {
+        "account_id": str(result.account_id),
+        "version": result.version,
+        "position": result.position,
+        "correlation_id": result.correlation_id,
+    }
+    return Outcome(
+        201, body, {"Location": f"/api/accounts/{result.account_id}", "ETag": f'"{result.version}"'}
+    )
+
+
+def _response(outcome: Outcome) -> HttpResponse:
+    content_type = CONTENT_TYPE if outcome.status >= 400 else "application/json"
+    response = HttpResponse(json.dumps(outcome.body), status=outcome.status, content_type=content_type)
+    for name, value in outcome.headers.items():
+        response[name] = value
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _expected(request: HttpRequest, in_body: int | None) -> int | None:
+    """The expected version from If-Match or the body; both given and different is a 400."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return in_body
+    match = _ETAG.fullmatch(header)
+    if match is None:
+        raise HttpError(400, 'If-Match must be a version in quotes, like "3"')
+    from_header = int(match.group(1))
+    if in_body is not None and in_body != from_header:
+        raise HttpError(400, "If-Match and expected_version disagree")
+    return from_header
+
+
+def _money(text: str, currency: str, field: str, *, allow_zero: bool = False) -> int:
+    try:
+        return money.parse_decimal(text, currency, allow_zero=allow_zero)
+    except DomainError as exc:
+        raise _FieldError(exc, field) from None
+
+
+class _FieldError(DomainError):
+    """A domain error about one input field; the API lists the field in `errors`."""
+
+    def __init__(self, error: DomainError, field: str) -> None:
+        super().__init__(str(error))
+        self.code = error.code  # type: ignore[misc]
+        self.field = field
+
+
+def _currency_of(account_id: UUID) -> str:
+    """The account's currency, to read an amount's decimals; EUR's rules when the account is unknown (the
+    service then refuses the command as not found)."""
+    state = services.state_of(services.load_account(accounts.account_stream(account_id)))
+    return state.currency or money.DEFAULT_CURRENCY
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise HttpError(400, "`at` must be an ISO 8601 date-time, like 2026-11-24T09:30:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _encode_cursor(version: int) -> str:
+    return base64.urlsafe_b64encode(f"v{version}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("v"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HttpError(400, "cursor is not one this API gave out") from None

@@ -1,0 +1,74 @@
+"""Who may do what. Roles are Django groups: `customer`, `teller`, `auditor`; superusers may do everything.
+
+- customer: opens accounts for themself; deposits, withdraws, transfers out of and reads their own accounts
+- teller: every command on every account; reads everything
+- auditor: reads everything, commands nothing
+Another customer's account is reported as not found (never "forbidden"), so account ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from commands.domain.accounts import Account
+from commands.domain.errors import AccountNotFound
+
+Role = Literal["customer", "teller", "auditor"]
+CUSTOMER_COMMANDS = frozenset({"OpenAccount", "Deposit", "Withdraw", "Transfer"})
+
+
+class Forbidden(Exception):
+    """The actor's role does not allow this at all (the API answers 403)."""
+
+    code = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    username: str
+    roles: frozenset[str]
+    is_superuser: bool = False
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_superuser or bool(self.roles & {"teller", "auditor"})
+
+    @property
+    def is_customer_only(self) -> bool:
+        return not self.sees_everything and "customer" in self.roles
+
+
+def require_command(actor: Actor, command_name: str) -> None:
+    """Raises Forbidden unless the actor's role may issue this kind of command on some account."""
+    if actor.is_superuser or "teller" in actor.roles:
+        return
+    if "customer" in actor.roles and command_name in CUSTOMER_COMMANDS:
+        return
+    raise Forbidden(f"your role may not {_verb(command_name)}")
+
+
+def require_access(actor: Actor, account_id: UUID, state: Account) -> None:
+    """Raises AccountNotFound when the account does not exist or, for a customer, is not theirs."""
+    if state.status == "new" or (not actor.sees_everything and state.owner != actor.username):
+        raise AccountNotFound(f"account {account_id} does not exist", account_id=account_id)
+
+
+def _verb(command_name: str) -> str:
+    return {
+        "OpenAccount": "open accounts",
+        "Deposit": "deposit",
+        "Withdraw": "withdraw",
+        "Transfer": "make transfers",
+        "Freeze": "freeze accounts",
+        "Unfreeze": "unfreeze accounts",
+        "Close": "close accounts",
+        "ChangeHolderDetails": "change holder details",
+    }.get(command_name, "do this")
+
+
+def actor_for(user: Any) -> Actor:
+    """The Actor for an authenticated Django user (roles are the names of their groups)."""
+    roles = frozenset(user.groups.values_list("name", flat=True))
+    return Actor(username=user.get_username(), roles=roles, is_superuser=bool(user.is_superuser))

@@ -1,0 +1,221 @@
+"""Command handlers: one function per command, each load (snapshot + tail) -> decide -> append.
+
+Contract shared by every service:
+- Keyword-only arguments; returns the new stream version(s) and the global position of the last event.
+- Raises DomainError (a broken rule; nothing stored), Forbidden (the actor's role may not do this),
+  AccountNotFound (also for a customer's request on someone else's account) or ConcurrencyError.
+- `expected_version` given: strict, a stream at any other version raises ConcurrencyError. Not given: the
+  version just loaded, and a lost race is retried from a fresh load up to MAX_ATTEMPTS times in all.
+- A command that has already taken effect appends nothing and returns the stream's current version.
+- Runs in the caller's transaction when there is one (the idempotency layer opens one); the append itself is
+  one atomic statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar, cast
+from uuid import UUID
+
+from commands import permissions
+from commands.domain import accounts
+from commands.domain.accounts import Account, AccountCommand
+from commands.permissions import Actor
+from eventstore import store
+from eventstore.codec import load as load_dataclass
+from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StreamAppend, StreamHistory
+
+MAX_ATTEMPTS = 5
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who is acting and which request this is; becomes every event's metadata."""
+
+    actor: Actor
+    correlation_id: str
+    request_id: str
+    causation_id: str | None = None
+
+    def metadata(self, command: object) -> Metadata:
+        return Metadata(
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id or self.request_id,
+            user=self.actor.username,
+            command=type(command).__name__,
+            request_id=self.request_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResult:
+    account_id: UUID
+    version: int
+    position: int
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    transfer_id: UUID
+    versions: dict[UUID, int]
+    position: int
+    correlation_id: str
+
+
+def account_open(*, command: accounts.OpenAccount, context: CommandContext) -> AccountResult:
+    """Open an account. Retrying with the same account id is a no-op that returns the account as it is."""
+    permissions.require_command(context.actor, "OpenAccount")
+    if context.actor.is_customer_only and command.owner != context.actor.username:
+        raise permissions.Forbidden("customers open accounts for themselves only")
+    return _execute(command, context, expected_version=None, check_access=False)
+
+
+def account_deposit(
+    *, command: accounts.Deposit, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def account_withdraw(
+    *, command: accounts.Withdraw, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def account_freeze(
+    *, command: accounts.Freeze, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def account_unfreeze(
+    *, command: accounts.Unfreeze, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def account_close(
+    *, command: accounts.Close, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def account_change_holder(
+    *, command: accounts.ChangeHolderDetails, context: CommandContext, expected_version: int | None = None
+) -> AccountResult:
+    return _execute(command, context, expected_version)
+
+
+def transfer_execute(
+    *,
+    command: accounts.Transfer,
+    context: CommandContext,
+    from_expected_version: int | None = None,
+    to_expected_version: int | None = None,
+) -> TransferResult:
+    """Move money between two accounts: one atomic append to both streams, so never half-moved.
+
+    A customer may transfer only out of their own account, to any open account whose id they know.
+    """
+    permissions.require_command(context.actor, "Transfer")
+    source_stream = accounts.account_stream(command.from_account)
+    target_stream = accounts.account_stream(command.to_account)
+
+    def attempt() -> TransferResult:
+        source, target = load_account(source_stream), load_account(target_stream)
+        source_state, target_state = state_of(source), state_of(target)
+        permissions.require_access(context.actor, command.from_account, source_state)
+        _check_expected(source_stream, from_expected_version, source)
+        _check_expected(target_stream, to_expected_version, target)
+        sent, received = accounts.decide_transfer(command, source_state, target_state)
+        result = store.append_streams(
+            [
+                StreamAppend(source_stream, [sent], source.version, _snapshot(source_state, [sent])),
+                StreamAppend(target_stream, [received], target.version, _snapshot(target_state, [received])),
+            ],
+            metadata=context.metadata(command),
+        )
+        versions = {
+            command.from_account: result.versions[source_stream],
+            command.to_account: result.versions[target_stream],
+        }
+        return TransferResult(command.transfer_id, versions, result.position, context.correlation_id)
+
+    strict = from_expected_version is not None or to_expected_version is not None
+    return _with_retries(attempt, strict=strict)
+
+
+def load_account(
+    stream: str, *, until_version: int | None = None, until_time: datetime | None = None
+) -> StreamHistory:
+    """An account stream from its newest snapshot of the current state schema, within the given bounds."""
+    return store.load(
+        stream, until_version=until_version, until_time=until_time, snapshot_schema=accounts.STATE_SCHEMA
+    )
+
+
+def state_of(history: StreamHistory) -> Account:
+    start = load_dataclass(Account, history.snapshot.state) if history.snapshot else Account()
+    return accounts.fold([cast(accounts.AccountEvent, recorded.event) for recorded in history.events], start)
+
+
+def _execute(
+    command: AccountCommand,
+    context: CommandContext,
+    expected_version: int | None,
+    *,
+    check_access: bool = True,
+) -> AccountResult:
+    permissions.require_command(context.actor, type(command).__name__)
+    stream = accounts.account_stream(command.account_id)
+
+    def attempt() -> AccountResult:
+        history = load_account(stream)
+        state = state_of(history)
+        if check_access:
+            permissions.require_access(context.actor, command.account_id, state)
+        _check_expected(stream, expected_version, history)
+        events = accounts.decide(command, state)
+        if not events:
+            return AccountResult(
+                command.account_id, history.version, history.position, context.correlation_id
+            )
+        result = store.append(
+            stream,
+            events,
+            expected_version=history.version,
+            metadata=context.metadata(command),
+            snapshot=_snapshot(state, events),
+        )
+        return AccountResult(command.account_id, result.version, result.position, context.correlation_id)
+
+    return _with_retries(attempt, strict=expected_version is not None)
+
+
+def _with_retries(attempt: Callable[[], T], *, strict: bool) -> T:
+    """Run `attempt`; when the service chose the expected version, retry a lost race from a fresh load.
+
+    Each retry reloads inside the same transaction: under READ COMMITTED every statement sees the latest
+    commits, and a lost race never breaks the transaction (events_append catches it).
+    """
+    attempts = 1 if strict else MAX_ATTEMPTS
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except ConcurrencyError:
+            if number == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _snapshot(state: Account, events: Sequence[accounts.AccountEvent]) -> SnapshotState:
+    return SnapshotState(accounts.fold(list(events), state), accounts.STATE_SCHEMA)
+
+
+def _check_expected(stream: str, expected: int | None, history: StreamHistory) -> None:
+    if expected is not None and expected != history.version:
+        raise ConcurrencyError(stream, expected, history.version)

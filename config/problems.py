@@ -1,0 +1,44 @@
+"""RFC 9457 problem details: every API error is `application/problem+json` with a stable `code`."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpResponse
+
+CONTENT_TYPE = "application/problem+json"
+
+# A stable code for each status the API answers without a more specific one.
+DEFAULT_CODES = {
+    400: "malformed_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "version_conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def problem_body(status: int, detail: str, code: str | None = None, **extra: Any) -> dict[str, Any]:
+    code = code or DEFAULT_CODES.get(status, "error")
+    return {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
+def problem(status: int, detail: str, code: str | None = None, **extra: Any) -> HttpResponse:
+    body = problem_body(status, detail, code, **extra)
+    return HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)

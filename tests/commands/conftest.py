@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def users(db):
+    call_command("demo_data", password=PASSWORD, stdout=open("/dev/null", "w"))
+
+
+def event_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM events")
+        return cursor.fetchone()[0]
+
+
+@dataclass
+class Api:
+    """A JSON client holding one user's Bearer token."""
+
+    client: Client
+    token: str | None
+
+    def post(self, path: str, body: Any = None, *, raw: bytes | str | None = None, **headers: str):
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.client.post(
+            path, data=data, content_type=headers.pop("content_type", "application/json"), **self._headers(headers)
+        )
+
+    def get(self, path: str, **headers: str):
+        return self.client.get(path, **self._headers(headers))
+
+    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+        headers = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in extra.items()}
+        if self.token:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        return headers
+
+
+def login(username: str) -> Api:
+    client = Client()
+    response = client.post(
+        "/api/token", data={"username": username, "password": PASSWORD}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    return Api(client, response.json()["access"])
+
+
+@pytest.fixture
+def teller(users) -> Api:
+    return login("teller")
+
+
+@pytest.fixture
+def alice(users) -> Api:
+    return login("alice")
+
+
+@pytest.fixture
+def bob(users) -> Api:
+    return login("bob")
+
+
+@pytest.fixture
+def auditor(users) -> Api:
+    return login("auditor")
+
+
+@pytest.fixture
+def anonymous(db) -> Api:
+    return Api(Client(), None)
+
+
+def open_account(api: Api, owner: str = "alice", **fields: Any) -> str:
+    body = {"holder_name": "Alice Liddell", "email": "alice@example.com", "owner": owner, **fields}
+    response = api.post("/api/accounts", body)
+    assert response.status_code == 201, response.content
+    return response.json()["account_id"]
+
+
+def deposit(api: Api, account_id: str, amount: str) -> dict:
+    response = api.post(f"/api/accounts/{account_id}/deposits", {"amount": amount})
+    assert response.status_code == 201, response.content
+    return response.json()
