@@ -26,7 +26,7 @@ from commands import idempotency, selectors, services
 from commands.domain import accounts, money
 from commands.domain.errors import AccountNotFound, DomainError
 from commands.idempotency import Outcome
-from commands.permissions import actor_for
+from commands.permissions import Actor, actor_for
 from commands.schemas import (
     AccountAccepted,
     AccountStateOut,
@@ -35,6 +35,8 @@ from commands.schemas import (
     FreezeIn,
     HolderIn,
     OpenAccountIn,
+    PageQuery,
+    PointQuery,
     Problem,
     TokenIn,
     TokenOut,
@@ -46,10 +48,9 @@ from config.problems import CONTENT_TYPE, problem_body
 from config.tokens import issue_token
 
 router = Router(tags=["commands"])
-ERRORS: dict[int, Any] = {code: Problem for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)}
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429, 503), Problem)
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _ETAG = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
-MAX_PAGE = 500
 
 
 @router.post("/token", auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem})
@@ -64,7 +65,7 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
 @router.post("/accounts", response={201: AccountAccepted, **ERRORS})
 def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
     """Open an account. A customer opens one for themself; a teller names the `owner`."""
-    owner = payload.owner or request.auth.get_username()  # type: ignore[attr-defined]
+    owner = payload.owner or _user(request).get_username()
     command = accounts.OpenAccount(
         account_id=uuid.uuid4(),
         holder_name=payload.holder_name,
@@ -159,30 +160,21 @@ def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
 
 
 @router.get("/accounts/{account_id}/events", response={200: EventPage, **ERRORS})
-def account_events(
-    request: HttpRequest,
-    account_id: UUID,
-    cursor: str | None = None,
-    limit: int = Query(50, ge=1, le=MAX_PAGE),
-) -> dict[str, Any]:
+def account_events(request: HttpRequest, account_id: UUID, page: Query[PageQuery]) -> dict[str, Any]:
     """The account's events, oldest first; pass `next_cursor` back as `cursor` for the next page."""
-    after = _decode_cursor(cursor)
+    after, limit = _decode_cursor(page.cursor), page.limit
     events = selectors.account_events(
-        account_id=account_id, actor=actor_for(request.auth), after_version=after, limit=limit
-    )  # type: ignore[arg-type]
+        account_id=account_id, actor=_actor(request), after_version=after, limit=limit
+    )
     next_cursor = _encode_cursor(events[-1].version) if len(events) == limit else None
     return {"items": [event.as_json() for event in events], "next_cursor": next_cursor}
 
 
 @router.get("/accounts/{account_id}/state", response={200: AccountStateOut, **ERRORS})
-def account_state(
-    request: HttpRequest, account_id: UUID, version: int | None = Query(None, ge=1), at: str | None = None
-) -> dict[str, Any]:
-    """The account folded from its events as of `version` and/or `at` (ISO 8601); now when neither is given."""
-    moment = _parse_moment(at) if at else None
-    found = selectors.account_state(
-        account_id=account_id, actor=actor_for(request.auth), version=version, at=moment
-    )  # type: ignore[arg-type]
+def account_state(request: HttpRequest, account_id: UUID, point: Query[PointQuery]) -> dict[str, Any]:
+    """The account folded from its events as of `version` and/or `at` (ISO 8601); now when neither given."""
+    version, moment = point.version, _parse_moment(point.at) if point.at else None
+    found = selectors.account_state(account_id=account_id, actor=_actor(request), version=version, at=moment)
     state = found.state
     return {
         "account_id": account_id,
@@ -219,7 +211,7 @@ def _money_command(
 
 def _run(request: HttpRequest, payload: Any, call: Callable[[services.CommandContext], Any]) -> HttpResponse:
     """Run the service once per Idempotency-Key; domain refusals (422) are stored as outcomes too."""
-    user = request.auth  # type: ignore[attr-defined]
+    user = _user(request)
     context = services.CommandContext(
         actor=actor_for(user),
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]
@@ -246,6 +238,18 @@ def _run(request: HttpRequest, payload: Any, call: Callable[[services.CommandCon
     return _response(outcome)
 
 
+def _user(request: HttpRequest) -> User:
+    """The authenticated user (ninja's auth classes set `request.auth`)."""
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        raise HttpError(401, "authentication required")
+    return user
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for(_user(request))
+
+
 def _accepted(result: services.AccountResult | services.TransferResult) -> Outcome:
     if isinstance(result, services.TransferResult):
         body: dict[str, Any] = {
@@ -268,7 +272,9 @@ def _accepted(result: services.AccountResult | services.TransferResult) -> Outco
 
 def _response(outcome: Outcome) -> HttpResponse:
     content_type = CONTENT_TYPE if outcome.status >= 400 else "application/json"
-    response = HttpResponse(json.dumps(outcome.body), status=outcome.status, content_type=content_type)
+    # Sorted keys: a replay (read back from jsonb) is byte-for-byte the first response.
+    body = json.dumps(outcome.body, sort_keys=True)
+    response = HttpResponse(body, status=outcome.status, content_type=content_type)
     for name, value in outcome.headers.items():
         response[name] = value
     if outcome.replayed:

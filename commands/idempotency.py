@@ -60,7 +60,8 @@ def run_once(*, user_id: int, key: str, request_fingerprint: str, handler: Calla
             return outcome
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT fingerprint, status, body, headers FROM idempotency_records WHERE user_id = %s AND key = %s",
+                "SELECT fingerprint, status, body, headers FROM idempotency_records"
+                " WHERE user_id = %s AND key = %s",
                 [user_id, key],
             )
             stored_fingerprint, status, body, headers = cursor.fetchone()
@@ -76,7 +77,7 @@ def purge_expired() -> int:
             "DELETE FROM idempotency_records WHERE created_at < now() - make_interval(hours => %s)",
             [settings.LEDGER_IDEMPOTENCY_RETENTION_HOURS],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def _claim(user_id: int, key: str, request_fingerprint: str) -> bool:
@@ -84,7 +85,8 @@ def _claim(user_id: int, key: str, request_fingerprint: str) -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO idempotency_records (user_id, key, fingerprint, status, body, headers, created_at)"
+                "INSERT INTO idempotency_records"
+                " (user_id, key, fingerprint, status, body, headers, created_at)"
                 " VALUES (%s, %s, %s, NULL, '{}', '{}', now())"
                 " ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status = NULL,"
                 " body = '{}', headers = '{}', created_at = now()"

@@ -89,6 +89,16 @@ class Problem(Schema):
     actual_version: int | None = None
 
 
+class PageQuery(Schema):
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page")
+    limit: int = Field(50, ge=1, le=500)
+
+
+class PointQuery(Schema):
+    version: int | None = Field(None, ge=1, description="the state after this version")
+    at: str | None = Field(None, description="ISO 8601 date-time: the state at that moment")
+
+
 class EventOut(Schema):
     position: int
     stream_id: str

@@ -6,6 +6,7 @@ OpenAPI at /api/openapi.json, interactive docs at /api/docs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
@@ -29,7 +30,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Event-sourced banking ledger. Authenticate with `POST /api/token`, then send "
-        "`Authorization: Bearer <access>`. Errors are RFC 9457 `application/problem+json` with a stable `code`."
+        "`Authorization: Bearer <access>`. Errors are RFC 9457 `application/problem+json` "
+        "with a stable `code`."
     ),
     auth=[JWTAuth(), SessionAuth(csrf=True)],
     parser=StrictJSONParser(),
@@ -38,11 +40,6 @@ api = NinjaAPI(
 api.add_router("/", commands_router)
 
 
-def _exception_handler(kind: type[Exception]) -> Any:
-    return api.exception_handler(kind)
-
-
-@_exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """Wrong JSON shape or unknown fields: 400. Missing or out-of-range values: 422. A bad path id: 404."""
     errors = [
@@ -60,14 +57,12 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return problem(422, "some fields are invalid", errors=errors)
 
 
-@_exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = problem(401, "authentication required: send a valid Bearer token from POST /api/token")
     response["WWW-Authenticate"] = 'Bearer realm="ledger"'
     return response
 
 
-@_exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedJSON):
         return problem(400, str(exc.__cause__), "malformed_json")
@@ -78,7 +73,6 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(exc.status_code, str(exc))
 
 
-@_exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if isinstance(exc, AccountNotFound) and _names_url_account(request, exc):
         return problem(404, str(exc), exc.code)
@@ -87,28 +81,23 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return problem(422, str(exc), exc.code, **({"errors": errors} if errors else {}))
 
 
-@_exception_handler(Forbidden)
 def forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
     return problem(403, str(exc), exc.code)
 
 
-@_exception_handler(ConcurrencyError)
 def conflict(request: HttpRequest, exc: ConcurrencyError) -> HttpResponse:
     detail = f"the account is at version {exc.actual}, not {exc.expected}: reload and try again"
     return problem(409, detail, expected_version=exc.expected, actual_version=exc.actual)
 
 
-@_exception_handler(IdempotencyKeyReused)
 def key_reused(request: HttpRequest, exc: IdempotencyKeyReused) -> HttpResponse:
     return problem(422, str(exc), exc.code)
 
 
-@_exception_handler(IdempotencyKeyInUse)
 def key_in_use(request: HttpRequest, exc: IdempotencyKeyInUse) -> HttpResponse:
     return problem(409, str(exc), exc.code)
 
 
-@_exception_handler(OperationalError)
 def database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.error("database unavailable", extra={"error": str(exc), "path": request.path})
     response = problem(503, "the database is unavailable; try again shortly", "database_unavailable")
@@ -116,10 +105,6 @@ def database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
     return response
 
 
-api.add_exception_handler(InterfaceError, database_down)
-
-
-@_exception_handler(Exception)
 def internal_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.exception("unhandled error in the API", extra={"path": request.path})
     return problem(500, "an internal error occurred; it has been logged")
@@ -138,3 +123,20 @@ def _structural(error_type: str) -> bool:
 def _names_url_account(request: HttpRequest, exc: AccountNotFound) -> bool:
     kwargs = request.resolver_match.kwargs if request.resolver_match else {}
     return str(kwargs.get("account_id")) == str(exc.account_id)
+
+
+_HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
+    (ValidationError, validation_error),
+    (AuthenticationError, unauthorized),
+    (HttpError, http_error),
+    (DomainError, domain_error),
+    (Forbidden, forbidden),
+    (ConcurrencyError, conflict),
+    (IdempotencyKeyReused, key_reused),
+    (IdempotencyKeyInUse, key_in_use),
+    (OperationalError, database_down),
+    (InterfaceError, database_down),
+    (Exception, internal_error),
+]
+for _kind, _handler in _HANDLERS:
+    api.add_exception_handler(_kind, _handler)

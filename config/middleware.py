@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -71,10 +72,8 @@ class ApiGuardMiddleware:
     @staticmethod
     def _as_problem(response: HttpResponse) -> HttpResponse:
         detail = ""
-        try:
+        with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object: use the default
             detail = str(json.loads(response.content).get("detail", ""))
-        except (ValueError, AttributeError):
-            pass
         wrapped = problem(
             response.status_code, detail or _DEFAULT_DETAIL.get(response.status_code, "request failed")
         )

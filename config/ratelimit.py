@@ -12,6 +12,8 @@ import time
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
@@ -47,6 +49,7 @@ def _client() -> redis.Redis:
             settings.REDIS_URL,
             socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
             socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),  # redis-py retries 3 times by default: seconds added per outage
         )
         _state["client"] = client
     return client

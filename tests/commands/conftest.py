@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ PASSWORD = "correct-horse-42"
 
 @pytest.fixture
 def users(db):
-    call_command("demo_data", password=PASSWORD, stdout=open("/dev/null", "w"))
+    call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
 
 
 def event_count() -> int:
@@ -33,13 +34,16 @@ class Api:
     def post(self, path: str, body: Any = None, *, raw: bytes | str | None = None, **headers: str):
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         return self.client.post(
-            path, data=data, content_type=headers.pop("content_type", "application/json"), **self._headers(headers)
+            path,
+            data=data,
+            content_type=headers.pop("content_type", "application/json"),
+            **self._headers(headers),
         )
 
-    def get(self, path: str, **headers: str):
-        return self.client.get(path, **self._headers(headers))
+    def get(self, path: str, query: dict[str, str] | None = None, **headers: str):
+        return self.client.get(path, query or {}, **self._headers(headers))
 
-    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+    def _headers(self, extra: dict[str, str]) -> Any:
         headers = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in extra.items()}
         if self.token:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"

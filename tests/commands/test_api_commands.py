@@ -17,7 +17,12 @@ pytestmark = pytest.mark.django_db
 def test_a_teller_opens_an_account_for_a_customer(teller):
     response = teller.post(
         "/api/accounts",
-        {"holder_name": "Alice Liddell", "email": "alice@example.com", "owner": "alice", "overdraft_limit": "100.00"},
+        {
+            "holder_name": "Alice Liddell",
+            "email": "alice@example.com",
+            "owner": "alice",
+            "overdraft_limit": "100.00",
+        },
         **{"X-Correlation-ID": "corr-123"},
     )
 
@@ -66,7 +71,9 @@ def test_a_transfer_moves_money_in_one_append(teller):
     source, target = open_account(teller), open_account(teller, owner="bob")
     deposit(teller, source, "100.00")
 
-    response = teller.post("/api/transfers", {"from_account": source, "to_account": target, "amount": "40.00"})
+    response = teller.post(
+        "/api/transfers", {"from_account": source, "to_account": target, "amount": "40.00"}
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -154,7 +161,13 @@ def test_same_account(teller):
 def test_currency_mismatch(teller):
     euro, dollar = open_account(teller), open_account(teller, currency="USD")
     deposit(teller, euro, "5.00")
-    refused(teller, "/api/transfers", {"from_account": euro, "to_account": dollar, "amount": "1.00"}, 422, "currency_mismatch")
+    refused(
+        teller,
+        "/api/transfers",
+        {"from_account": euro, "to_account": dollar, "amount": "1.00"},
+        422,
+        "currency_mismatch",
+    )
 
 
 def test_transfer_to_an_unknown_account(teller):
@@ -194,7 +207,9 @@ def test_freeze_needs_a_reason(teller):
 
 def test_a_missing_field_is_a_422_naming_it(teller):
     account = open_account(teller)
-    problem = refused(teller, f"/api/accounts/{account}/deposits", {"reference": "x"}, 422, "validation_error")
+    problem = refused(
+        teller, f"/api/accounts/{account}/deposits", {"reference": "x"}, 422, "validation_error"
+    )
     assert problem["errors"][0]["field"] == "amount"
 
 
@@ -247,7 +262,11 @@ def test_a_body_that_is_not_json_is_415(teller):
 def test_a_wrong_method_is_405_and_an_unknown_path_404(teller):
     wrong = teller.get("/api/transfers")
     missing = teller.get("/api/nothing-here")
-    assert (wrong.status_code, wrong.json()["code"], wrong["Content-Type"]) == (405, "method_not_allowed", "application/problem+json")
+    assert (wrong.status_code, wrong.json()["code"], wrong["Content-Type"]) == (
+        405,
+        "method_not_allowed",
+        "application/problem+json",
+    )
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 
 
@@ -272,7 +291,13 @@ def test_another_customers_account_is_404_not_403(teller, bob):
 def test_a_customer_cannot_transfer_out_of_someone_elses_account(teller, bob):
     alices, bobs = open_account(teller, owner="alice"), open_account(teller, owner="bob")
     deposit(teller, alices, "10.00")
-    refused(bob, "/api/transfers", {"from_account": alices, "to_account": bobs, "amount": "1.00"}, 422, "account_not_found")
+    refused(
+        bob,
+        "/api/transfers",
+        {"from_account": alices, "to_account": bobs, "amount": "1.00"},
+        422,
+        "account_not_found",
+    )
 
 
 def test_a_customer_may_transfer_to_any_account_they_know(teller, alice):
@@ -285,7 +310,13 @@ def test_a_customer_may_transfer_to_any_account_they_know(teller, alice):
 def test_a_customer_may_not_freeze_or_open_for_others(teller, alice):
     account = open_account(teller, owner="alice")
     refused(alice, f"/api/accounts/{account}/freeze", {"reason": "x"}, 403, "forbidden")
-    refused(alice, "/api/accounts", {"holder_name": "B", "email": "b@example.com", "owner": "bob"}, 403, "forbidden")
+    refused(
+        alice,
+        "/api/accounts",
+        {"holder_name": "B", "email": "b@example.com", "owner": "bob"},
+        403,
+        "forbidden",
+    )
 
 
 def test_an_auditor_commands_nothing(teller, auditor):

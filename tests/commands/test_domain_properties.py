@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from hypothesis import given, settings
@@ -56,8 +57,8 @@ commands = st.one_of(
     sequence=st.lists(commands, max_size=40),
 )
 def test_no_sequence_of_commands_takes_a_balance_below_its_overdraft(overdrafts, sequence):
-    history = {A: [], B: []}
-    state = {}
+    history: dict[UUID, list] = {A: [], B: []}
+    state: dict[UUID, Any] = {}
     for account_id, overdraft in zip((A, B), overdrafts, strict=True):
         open_ = OpenAccount(
             account_id=account_id,
@@ -72,15 +73,16 @@ def test_no_sequence_of_commands_takes_a_balance_below_its_overdraft(overdrafts,
         state[account_id] = fold(history[account_id])
 
     for command in sequence:
-        for account_id in (A, B):
-            assert (
-                fold(history[account_id]) == state[account_id]
-            )  # the state decide sees is the folded history
+        for account_id in (A, B):  # the state decide sees is the folded history
+            assert fold(history[account_id]) == state[account_id]
         try:
             if isinstance(command, Transfer):
                 source, target = state[command.from_account], state[command.to_account]
                 sent, received = decide_transfer(command, source, target)
-                produced = {command.from_account: [sent], command.to_account: [received]}
+                produced: dict[UUID, list[Any]] = {
+                    command.from_account: [sent],
+                    command.to_account: [received],
+                }
             else:
                 produced = {command.account_id: decide(command, state[command.account_id])}
         except DomainError:

@@ -1,0 +1,136 @@
+"""Tokens, sessions and roles."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+from config.tokens import issue_token
+from tests.commands.conftest import PASSWORD, Api, event_count, open_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_token_is_a_short_lived_hs256_jwt(users):
+    response = Client().post(
+        "/api/token", {"username": "teller", "password": PASSWORD}, content_type="application/json"
+    )
+
+    body = response.json()
+    assert (response.status_code, body["token_type"], body["expires_in"]) == (200, "Bearer", 900)
+    claims = jwt.decode(body["access"], settings.SECRET_KEY, algorithms=["HS256"])
+    assert claims["sub"] == "teller" and claims["exp"] - claims["iat"] == 900 and claims["jti"]
+
+
+def test_wrong_credentials_are_401(users):
+    response = Client().post(
+        "/api/token", {"username": "teller", "password": "nope"}, content_type="application/json"
+    )
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_credentials")
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def expired() -> str:
+    then = datetime.now(UTC) - timedelta(hours=1)
+    return issue_token(User.objects.get(username="teller"), now=then)["access"]
+
+
+def tampered() -> str:
+    header, payload, signature = issue_token(User.objects.get(username="alice"))["access"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    return f"{header}.{b64({**claims, 'sub': 'admin'})}.{signature}"
+
+
+def alg_none() -> str:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "admin", "iat": now, "exp": now + 600, "jti": "x"}
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+
+
+def rs256() -> str:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "admin", "iat": now, "exp": now + 600, "jti": "x"}
+    return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.{b64({'sig': 'forged'})}"
+
+
+def foreign_key() -> str:
+    now = datetime.now(UTC)
+    return jwt.encode({"sub": "admin", "iat": now, "exp": now + timedelta(minutes=5), "jti": "x"}, "k" * 40)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer",
+        "Bearer not.a.jwt",
+        "Basic dGVsbGVyOnB3",
+        lambda: f"Bearer {expired()}",
+        lambda: f"Bearer {tampered()}",
+        lambda: f"Bearer {alg_none()}",
+        lambda: f"Bearer {rs256()}",
+        lambda: f"Bearer {foreign_key()}",
+    ],
+    ids=["missing", "empty", "malformed", "basic", "expired", "tampered", "alg-none", "rs256", "other-key"],
+)
+def test_bad_or_missing_tokens_are_401_and_store_nothing(users, authorization):
+    header = authorization() if callable(authorization) else authorization
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    before = event_count()
+
+    response = Client().post(
+        "/api/accounts",
+        {"holder_name": "X", "email": "x@example.com"},
+        content_type="application/json",
+        **extra,
+    )
+
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "unauthorized"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert event_count() == before
+
+
+def test_a_deactivated_users_token_stops_working(teller):
+    User.objects.filter(username="teller").update(is_active=False)
+    assert teller.get("/api/accounts/00000000-0000-4000-8000-000000000000/state").status_code == 401
+
+
+def test_a_browser_session_authenticates_with_csrf(users):
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="alice", password=PASSWORD)
+    body = {"holder_name": "Alice", "email": "a@example.com"}
+
+    without = client.post("/api/accounts", body, content_type="application/json")
+    client.get("/admin/login/")  # any page that sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    with_token = client.post("/api/accounts", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+
+    assert (without.status_code, without.json()["code"]) == (403, "csrf_failed")
+    assert with_token.status_code == 201
+
+
+def test_reads_follow_roles(teller, alice, bob, auditor):
+    account = open_account(teller, owner="alice")
+    assert alice.get(f"/api/accounts/{account}/state").status_code == 200
+    assert auditor.get(f"/api/accounts/{account}/events").status_code == 200
+    assert bob.get(f"/api/accounts/{account}/state").json()["code"] == "account_not_found"
+
+
+def test_tokens_work_without_csrf(teller: Api):
+    assert (
+        teller.post(
+            "/api/accounts", {"holder_name": "A", "email": "a@example.com", "owner": "alice"}
+        ).status_code
+        == 201
+    )

@@ -1,0 +1,100 @@
+"""The gateway's guards against real failures: rate limits, Redis down, PostgreSQL down; and the OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from openapi_spec_validator import validate
+
+from config import ratelimit
+from tests.commands.conftest import PASSWORD, event_count, open_account
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """Other tests count requests too, in the same Redis: start from zero."""
+    ratelimit._state.update(client=None, skip_until=0.0)
+    client = ratelimit._client()
+    for key in client.scan_iter("ledger:ratelimit:*"):
+        client.delete(key)
+
+
+@pytest.mark.django_db
+def test_over_the_rate_limit_is_429_with_retry_after(fresh_rate_limits, teller, settings):
+    account = open_account(teller)  # the user's first request of the minute
+    settings.LEDGER_RATE_LIMIT_PER_MINUTE = 4
+    before = event_count()
+
+    statuses = [teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00"}) for _ in range(10)]
+
+    refused = [r for r in statuses if r.status_code == 429]
+    assert [r.status_code for r in statuses[:3]] == [201, 201, 201]
+    assert len(refused) >= 3  # even if a minute boundary fell inside the loop
+    assert refused[0].json()["code"] == "rate_limited" and int(refused[0]["Retry-After"]) >= 1
+    assert event_count() == before + len(statuses) - len(refused)
+
+
+@pytest.mark.django_db
+def test_with_redis_down_the_rate_limit_lets_requests_through(teller, settings):
+    account = open_account(teller)
+    settings.LEDGER_RATE_LIMIT_PER_MINUTE = 1
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    ratelimit._state.update(client=None, skip_until=0.0)
+    try:
+        responses = [teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00"}) for _ in range(3)]
+    finally:
+        ratelimit._state.update(client=None, skip_until=0.0)
+
+    assert [r.status_code for r in responses] == [201, 201, 201]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_postgresql_unreachable_the_api_answers_503(users):
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    try:
+        response = Client().post(
+            "/api/token", {"username": "teller", "password": PASSWORD}, content_type="application/json"
+        )
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "database_unavailable"
+    assert "Traceback" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_openapi_document_validates_and_lists_every_endpoint_with_its_errors():
+    spec = Client().get("/api/openapi.json").json()
+
+    validate(spec)
+    operations = {(path, method): op for path, item in spec["paths"].items() for method, op in item.items()}
+    expected = {
+        ("/api/token", "post"),
+        ("/api/accounts", "post"),
+        ("/api/accounts/{account_id}/deposits", "post"),
+        ("/api/accounts/{account_id}/withdrawals", "post"),
+        ("/api/accounts/{account_id}/freeze", "post"),
+        ("/api/accounts/{account_id}/unfreeze", "post"),
+        ("/api/accounts/{account_id}/close", "post"),
+        ("/api/accounts/{account_id}/holder", "post"),
+        ("/api/transfers", "post"),
+        ("/api/accounts/{account_id}/events", "get"),
+        ("/api/accounts/{account_id}/state", "get"),
+    }
+    assert expected <= set(operations)
+    for key in expected - {("/api/token", "post")}:
+        assert {"400", "401", "403", "404", "409", "413", "415", "422", "429", "503"} <= set(
+            operations[key]["responses"]
+        ), key
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_is_served():
+    response = Client().get("/api/docs")
+    assert response.status_code == 200 and b"openapi.json" in response.content
