@@ -139,3 +139,23 @@ def test_concurrent_duplicates_append_once_and_get_the_same_response(users):
     assert len({r.content for r in responses}) == 1
     assert sum("Idempotent-Replayed" in r for r in responses) == 5
     assert event_count() == before + 1
+
+
+@pytest.mark.django_db
+def test_purging_removes_only_expired_keys(teller):
+    import io
+
+    from django.core.management import call_command
+
+    account = open_account(teller)
+    post_deposit(teller, account, key="old")
+    post_deposit(teller, account, key="new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=IdempotencyRecord.objects.get(key="old").created_at.replace(year=2000)
+    )
+    out = io.StringIO()
+
+    call_command("purge_idempotency_keys", stdout=out)
+
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert "removed 1 idempotency records" in out.getvalue()
