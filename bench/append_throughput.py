@@ -90,9 +90,7 @@ def ledger_append(stream: str, version: int) -> None:
 WORKLOADS: dict[str, Callable[[str, int], None]] = {
     "raw": lambda stream, version: raw_insert("bench_raw", stream, version, lock=False),
     "ledger": ledger_append,
-    "raw_tx": lambda stream, version: raw_insert(
-        "bench_raw", stream, version, lock=False, in_transaction=True
-    ),
+    "raw_tx": lambda stream, version: raw_insert("bench_raw", stream, version, lock=False, in_transaction=True),
     "table_lock": lambda stream, version: raw_insert("bench_locked", stream, version, lock=True),
 }
 
@@ -160,9 +158,7 @@ def main() -> None:
     print("| writers | workload | events/s (median) | ratio vs raw (median) |")
     print("|---:|---|---:|---:|")
     for row in results:
-        print(
-            f"| {row['writers']} | {row['workload']} | {row['events_per_s']} | {row['ratio_vs_raw']:.2f}x |"
-        )
+        print(f"| {row['writers']} | {row['workload']} | {row['events_per_s']} | {row['ratio_vs_raw']:.2f}x |")
 
 
 if __name__ == "__main__":

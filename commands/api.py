@@ -19,7 +19,7 @@ from uuid import UUID
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Query
 from ninja.errors import HttpError
 
 from commands import idempotency, selectors, services
@@ -45,15 +45,16 @@ from commands.schemas import (
     VersionOnlyIn,
 )
 from config.problems import CONTENT_TYPE, problem_body
+from config.routes import router
 from config.tokens import issue_token
 
-router = Router(tags=["commands"])
+TAGS = ["commands"]
 ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429, 503), Problem)
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _ETAG = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem})
+@router.post("/token", tags=TAGS, auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem})
 def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     """Exchange a username and password for a short-lived Bearer token."""
     user = authenticate(request, username=payload.username, password=payload.password)
@@ -62,7 +63,7 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     return issue_token(user)
 
 
-@router.post("/accounts", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
     """Open an account. A customer opens one for themself; a teller names the `owner`."""
     owner = payload.owner or _user(request).get_username()
@@ -78,17 +79,17 @@ def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
     return _run(request, payload, lambda context: services.account_open(command=command, context=context))
 
 
-@router.post("/accounts/{account_id}/deposits", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/deposits", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def deposit(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpResponse:
     return _money_command(request, account_id, payload, accounts.Deposit, services.account_deposit)
 
 
-@router.post("/accounts/{account_id}/withdrawals", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/withdrawals", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def withdraw(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpResponse:
     return _money_command(request, account_id, payload, accounts.Withdraw, services.account_withdraw)
 
 
-@router.post("/accounts/{account_id}/freeze", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/freeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpResponse:
     command = accounts.Freeze(account_id=account_id, reason=payload.reason, now=_now())
     expected = _expected(request, payload.expected_version)
@@ -99,7 +100,7 @@ def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpRes
     )
 
 
-@router.post("/accounts/{account_id}/unfreeze", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/unfreeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
     command = accounts.Unfreeze(account_id=account_id, now=_now())
     expected = _expected(request, payload.expected_version)
@@ -110,7 +111,7 @@ def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> 
     )
 
 
-@router.post("/accounts/{account_id}/close", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/close", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
     command = accounts.Close(account_id=account_id, now=_now())
     expected = _expected(request, payload.expected_version)
@@ -121,7 +122,7 @@ def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> Htt
     )
 
 
-@router.post("/accounts/{account_id}/holder", response={201: AccountAccepted, **ERRORS})
+@router.post("/accounts/{account_id}/holder", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> HttpResponse:
     command = accounts.ChangeHolderDetails(
         account_id=account_id, holder_name=payload.holder_name, email=payload.email, now=_now()
@@ -134,7 +135,7 @@ def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> 
     )
 
 
-@router.post("/transfers", response={201: TransferAccepted, **ERRORS})
+@router.post("/transfers", tags=TAGS, response={201: TransferAccepted, **ERRORS})
 def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Move money between two accounts of the same currency; If-Match applies to the source account."""
     currency = _currency_of(payload.from_account)
@@ -159,22 +160,20 @@ def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     )
 
 
-@router.get("/accounts/{account_id}/events", response={200: EventPage, **ERRORS})
+@router.get("/accounts/{account_id}/events", tags=TAGS, response={200: EventPage, **ERRORS})
 def account_events(request: HttpRequest, account_id: UUID, page: Query[PageQuery]) -> dict[str, Any]:
     """The account's events, oldest first; pass `next_cursor` back as `cursor` for the next page."""
     after, limit = _decode_cursor(page.cursor), page.limit
-    events = selectors.account_events(
-        account_id=account_id, actor=_actor(request), after_version=after, limit=limit
-    )
+    events = selectors.account_events(account_id=account_id, actor=actor_of(request), after_version=after, limit=limit)
     next_cursor = _encode_cursor(events[-1].version) if len(events) == limit else None
     return {"items": [event.as_json() for event in events], "next_cursor": next_cursor}
 
 
-@router.get("/accounts/{account_id}/state", response={200: AccountStateOut, **ERRORS})
+@router.get("/accounts/{account_id}/state", tags=TAGS, response={200: AccountStateOut, **ERRORS})
 def account_state(request: HttpRequest, account_id: UUID, point: Query[PointQuery]) -> dict[str, Any]:
     """The account folded from its events as of `version` and/or `at` (ISO 8601); now when neither given."""
     version, moment = point.version, _parse_moment(point.at) if point.at else None
-    found = selectors.account_state(account_id=account_id, actor=_actor(request), version=version, at=moment)
+    found = selectors.account_state(account_id=account_id, actor=actor_of(request), version=version, at=moment)
     state = found.state
     return {
         "account_id": account_id,
@@ -246,7 +245,8 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _actor(request: HttpRequest) -> Actor:
+def actor_of(request: HttpRequest) -> Actor:
+    """The acting user's roles, for the query side too."""
     return actor_for(_user(request))
 
 
@@ -265,9 +265,7 @@ def _accepted(result: services.AccountResult | services.TransferResult) -> Outco
         "position": result.position,
         "correlation_id": result.correlation_id,
     }
-    return Outcome(
-        201, body, {"Location": f"/api/accounts/{result.account_id}", "ETag": f'"{result.version}"'}
-    )
+    return Outcome(201, body, {"Location": f"/api/accounts/{result.account_id}", "ETag": f'"{result.version}"'})
 
 
 def _response(outcome: Outcome) -> HttpResponse:

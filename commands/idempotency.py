@@ -60,8 +60,7 @@ def run_once(*, user_id: int, key: str, request_fingerprint: str, handler: Calla
             return outcome
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT fingerprint, status, body, headers FROM idempotency_records"
-                " WHERE user_id = %s AND key = %s",
+                "SELECT fingerprint, status, body, headers FROM idempotency_records WHERE user_id = %s AND key = %s",
                 [user_id, key],
             )
             stored_fingerprint, status, body, headers = cursor.fetchone()
@@ -97,9 +96,7 @@ def _claim(user_id: int, key: str, request_fingerprint: str) -> bool:
             return cursor.fetchone() is not None
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise IdempotencyKeyInUse(
-                "a request with this Idempotency-Key is still being processed"
-            ) from None
+            raise IdempotencyKeyInUse("a request with this Idempotency-Key is still being processed") from None
         raise
 
 

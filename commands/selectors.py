@@ -39,11 +39,7 @@ def account_state(
     stream = accounts.account_stream(account_id)
     current = load_account(stream)
     permissions.require_access(actor, account_id, state_of(current))
-    history = (
-        current
-        if version is None and at is None
-        else load_account(stream, until_version=version, until_time=at)
-    )
+    history = current if version is None and at is None else load_account(stream, until_version=version, until_time=at)
     if history.version == 0 or history.recorded_at is None:
         raise AccountNotFound(f"account {account_id} did not exist yet at that point", account_id=account_id)
     return AccountAsOf(account_id, state_of(history), history.version, history.position, history.recorded_at)

@@ -8,7 +8,8 @@ Contract shared by every service:
   version just loaded, and a lost race is retried from a fresh load up to MAX_ATTEMPTS times in all.
 - A command that has already taken effect appends nothing and returns the stream's current version.
 - Runs in the caller's transaction when there is one (the idempotency layer opens one); the append itself is
-  one atomic statement.
+  one atomic statement. After the commit, every projector's wake-up is enqueued (projections.jobs), robustly:
+  Redis being down never turns a stored command into an error.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from datetime import datetime
 from typing import TypeVar, cast
 from uuid import UUID
 
+from django.db import transaction
+
 from commands import permissions
 from commands.domain import accounts
 from commands.domain.accounts import Account, AccountCommand
@@ -26,6 +29,7 @@ from commands.permissions import Actor
 from eventstore import store
 from eventstore.codec import load as load_dataclass
 from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StreamAppend, StreamHistory
+from projections.jobs import schedule_catch_up
 
 MAX_ATTEMPTS = 5
 T = TypeVar("T")
@@ -139,6 +143,7 @@ def transfer_execute(
             ],
             metadata=context.metadata(command),
         )
+        transaction.on_commit(schedule_catch_up)
         versions = {
             command.from_account: result.versions[source_stream],
             command.to_account: result.versions[target_stream],
@@ -149,13 +154,9 @@ def transfer_execute(
     return _with_retries(attempt, strict=strict)
 
 
-def load_account(
-    stream: str, *, until_version: int | None = None, until_time: datetime | None = None
-) -> StreamHistory:
+def load_account(stream: str, *, until_version: int | None = None, until_time: datetime | None = None) -> StreamHistory:
     """An account stream from its newest snapshot of the current state schema, within the given bounds."""
-    return store.load(
-        stream, until_version=until_version, until_time=until_time, snapshot_schema=accounts.STATE_SCHEMA
-    )
+    return store.load(stream, until_version=until_version, until_time=until_time, snapshot_schema=accounts.STATE_SCHEMA)
 
 
 def state_of(history: StreamHistory) -> Account:
@@ -181,9 +182,7 @@ def _execute(
         _check_expected(stream, expected_version, history)
         events = accounts.decide(command, state)
         if not events:
-            return AccountResult(
-                command.account_id, history.version, history.position, context.correlation_id
-            )
+            return AccountResult(command.account_id, history.version, history.position, context.correlation_id)
         result = store.append(
             stream,
             events,
@@ -191,6 +190,7 @@ def _execute(
             metadata=context.metadata(command),
             snapshot=_snapshot(state, events),
         )
+        transaction.on_commit(schedule_catch_up)
         return AccountResult(command.account_id, result.version, result.position, context.correlation_id)
 
     return _with_retries(attempt, strict=expected_version is not None)

@@ -14,12 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from commands.api import router as commands_router
+import commands.api  # noqa: F401  (registers the command endpoints)
+import projections.api  # noqa: F401  (registers the query endpoints)
 from commands.domain.errors import AccountNotFound, DomainError
 from commands.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from commands.permissions import Forbidden
 from config.jsonparse import MalformedJSON, StrictJSONParser
 from config.problems import problem
+from config.routes import router
 from config.tokens import JWTAuth, SessionAuth
 from eventstore.records import ConcurrencyError
 
@@ -37,7 +39,7 @@ api = NinjaAPI(
     parser=StrictJSONParser(),
     urls_namespace="api",
 )
-api.add_router("/", commands_router)
+api.add_router("/", router)
 
 
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:

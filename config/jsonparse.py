@@ -84,9 +84,7 @@ def _no_constant(name: str) -> Any:
 
 def _bounded_int(text: str) -> int:
     if len(text) > 20 or abs(int(text)) > MAX_SAFE_INTEGER:
-        raise MalformedJSON(
-            f"number {text[:20]}... is out of range" if len(text) > 20 else f"{text} is out of range"
-        )
+        raise MalformedJSON(f"number {text[:20]}... is out of range" if len(text) > 20 else f"{text} is out of range")
     return int(text)
 
 

@@ -84,9 +84,7 @@ def run() -> int:
             subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
             subprocess.run([*manage, "demo_data"], env=env, check=True, cwd=ROOT)
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
-                subprocess.run(
-                    [*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT
-                )
+                subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
             children.append(_spawn(_web_command(port), env))
             children.append(_spawn([*manage, "rqworker", "projections", "default"], env))
             _wait_until_serving(port, children)
@@ -129,9 +127,21 @@ def test(command: list[str]) -> int:
 
 def _web_command(port: str) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--access-logfile", "-",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--graceful-timeout",
+        "5",
+        "--access-logfile",
+        "-",
+    ]
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

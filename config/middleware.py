@@ -74,9 +74,7 @@ class ApiGuardMiddleware:
         detail = ""
         with contextlib.suppress(ValueError, AttributeError):  # not JSON, or not an object: use the default
             detail = str(json.loads(response.content).get("detail", ""))
-        wrapped = problem(
-            response.status_code, detail or _DEFAULT_DETAIL.get(response.status_code, "request failed")
-        )
+        wrapped = problem(response.status_code, detail or _DEFAULT_DETAIL.get(response.status_code, "request failed"))
         for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             if header in response:
                 wrapped[header] = response[header]

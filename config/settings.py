@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "django_rq",
@@ -142,7 +143,7 @@ CACHES = {
     }
 }
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in ("projections", "default")}
-RQ = {"COMMIT_MODE": "on_db_commit"}
+RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "projections.worker.ProjectionWorker"}
 
 LEDGER_SNAPSHOT_EVERY = env_int("LEDGER_SNAPSHOT_EVERY", 100, minimum=1)
 LEDGER_IDEMPOTENCY_RETENTION_HOURS = env_int("LEDGER_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)

@@ -133,9 +133,7 @@ def load(cls: type[T], data: Mapping[str, Any]) -> T:
 
 def canonical_json(value: object) -> bytes:
     """Deterministic bytes for hashing: sorted keys, no spaces, ASCII only, no NaN."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    ).encode()
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
 
 
 def _to_json(value: object) -> Any:

@@ -20,6 +20,14 @@ class ConcurrencyError(Exception):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
 
 
+class UndecodableEvent(Exception):
+    """A stored event that this code cannot decode; `decoded` holds the events before it in the batch."""
+
+    def __init__(self, position: int, type_name: str, error: Exception, decoded: list[Recorded]) -> None:
+        super().__init__(f"event at position {position} ({type_name}) does not decode: {error}")
+        self.position, self.type_name, self.decoded = position, type_name, decoded
+
+
 class UnknownPosition(LookupError):
     """A position that names no stored event was given as a reader's starting point."""
 

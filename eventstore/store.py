@@ -24,7 +24,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
-from eventstore.codec import codec, dump
+from eventstore.codec import CodecError, codec, dump
 from eventstore.hashchain import event_body
 from eventstore.records import (
     ORIGIN,
@@ -37,13 +37,18 @@ from eventstore.records import (
     StoredSnapshot,
     StreamAppend,
     StreamHistory,
+    UndecodableEvent,
     UnknownPosition,
 )
 
-_COLUMNS = (
-    "position, transaction_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
+_COLUMNS = "position, transaction_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
+# Final events: written by transactions older than every running one; plus the reader's own, when its
+# transaction is itself the oldest running one (nothing older can still commit before them).
+_FINAL = (
+    "(transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " OR (transaction_id = pg_current_xact_id_if_assigned()::text::bigint"
+    "     AND pg_current_xact_id_if_assigned() = pg_snapshot_xmin(pg_current_snapshot())))"
 )
-_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 
 def append(
@@ -84,10 +89,14 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
             data.append(json.dumps(encoded.data))
             bodies.append(
                 event_body(
-                    stream_id=item.stream_id, version=version, type=encoded.type,
-                    schema_version=encoded.schema_version, data=encoded.data, metadata=meta,
+                    stream_id=item.stream_id,
+                    version=version,
+                    type=encoded.type,
+                    schema_version=encoded.schema_version,
+                    data=encoded.data,
+                    metadata=meta,
                 )
-            )  # fmt: skip
+            )
     snapshots = [_due_snapshot(item) for item in appends]
     # A server-binding psycopg cursor on Django's connection (same transaction): the arrays travel as
     # parameters instead of being quoted into the SQL in Python, and the statement is prepared once per
@@ -118,9 +127,7 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
         expected = next(item.expected_version for item in appends if item.stream_id == stream_id)
         raise ConcurrencyError(stream_id, expected, actual)
     position, transaction_id = max((row[2], row[3]) for row in rows)
-    return AppendResult(
-        {row[0]: row[1] for row in rows}, position, Checkpoint(transaction_id, position), rows[0][4]
-    )
+    return AppendResult({row[0]: row[1] for row in rows}, position, Checkpoint(transaction_id, position), rows[0][4])
 
 
 def _due_snapshot(item: StreamAppend) -> tuple[str | None, int | None]:
@@ -185,17 +192,39 @@ def read_all(after: Checkpoint | int = ORIGIN, limit: int = 1000) -> list[Record
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM events WHERE (transaction_id, position) > (%s, %s)"
-            f" AND transaction_id < {_HORIZON} ORDER BY transaction_id, position LIMIT %s",
+            f" AND {_FINAL} ORDER BY transaction_id, position LIMIT %s",
             [start.transaction_id, start.position, limit],
         )
-        return [_recorded(row) for row in cursor.fetchall()]
+        return _decode_all(cursor.fetchall())
+
+
+def read_range(first: int, last: int, *, after: Checkpoint = ORIGIN, limit: int = 1000) -> list[Recorded]:
+    """Like read_all, but only events whose position lies in [first, last] (for replaying a range)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE position BETWEEN %s AND %s AND (transaction_id, position) > (%s, %s)"
+            f" AND {_FINAL} ORDER BY transaction_id, position LIMIT %s",
+            [first, last, after.transaction_id, after.position, limit],
+        )
+        return _decode_all(cursor.fetchall())
+
+
+def _decode_all(rows: list[tuple[Any, ...]]) -> list[Recorded]:
+    """Decode rows in order; an undecodable one raises UndecodableEvent carrying the ones before it."""
+    decoded: list[Recorded] = []
+    for row in rows:
+        try:
+            decoded.append(_recorded(row))
+        except CodecError as exc:
+            raise UndecodableEvent(row[0], row[4], exc, decoded) from exc
+    return decoded
 
 
 def head() -> Checkpoint:
     """The checkpoint of the last event a reader can see now (ORIGIN for an empty store)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT transaction_id, position FROM events WHERE transaction_id < {_HORIZON}"
+            f"SELECT transaction_id, position FROM events WHERE {_FINAL}"
             " ORDER BY transaction_id DESC, position DESC LIMIT 1"
         )
         row = cursor.fetchone()
@@ -219,9 +248,7 @@ def checkpoint_of(position: int) -> Checkpoint:
     return Checkpoint(row[0], position)
 
 
-def _newest_snapshot(
-    cursor: Any, bounds: list[str], params: list[Any], schema: int | None
-) -> StoredSnapshot | None:
+def _newest_snapshot(cursor: Any, bounds: list[str], params: list[Any], schema: int | None) -> StoredSnapshot | None:
     if schema is None:
         return None
     # The snapshot's own event must lie inside the bounds, so a temporal query never sees a later state.

@@ -40,11 +40,7 @@ def leftovers(run_dir: Path) -> list[str]:
 
 def test_make_run_serves_the_start_page_and_stops_cleanly_on_ctrl_c(tmp_path):
     run_dir, port = tmp_path / "run", free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(LEDGER_RUN_DIR=str(run_dir), PORT=str(port), DEMO_PASSWORD="demo-pass-123")
     launcher = subprocess.Popen(
         [sys.executable, "-m", "config.launcher", "run"],

@@ -15,11 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_DEBUG"}
-    }
+    base = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_DEBUG"}}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         env={**base, **env},

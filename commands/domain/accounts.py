@@ -271,9 +271,7 @@ def decide(command: AccountCommand, state: Account) -> list[AccountEvent]:
         case OpenAccount():
             return [_open(command)]
         case _ if state.status == "new":
-            raise AccountNotFound(
-                f"account {command.account_id} does not exist", account_id=command.account_id
-            )
+            raise AccountNotFound(f"account {command.account_id} does not exist", account_id=command.account_id)
         case Close() if state.status == "closed":
             return []
         case _ if state.status == "closed":
@@ -320,16 +318,12 @@ def decide(command: AccountCommand, state: Account) -> list[AccountEvent]:
             assert_never(command)
 
 
-def decide_transfer(
-    command: Transfer, source: Account, target: Account
-) -> tuple[TransferSent, TransferReceived]:
+def decide_transfer(command: Transfer, source: Account, target: Account) -> tuple[TransferSent, TransferReceived]:
     """Both sides of a transfer, or a DomainError naming the side that refuses it."""
     if command.from_account == command.to_account:
         raise SameAccount("a transfer needs two different accounts")
     if source.status == "new":
-        raise AccountNotFound(
-            f"account {command.from_account} does not exist", account_id=command.from_account
-        )
+        raise AccountNotFound(f"account {command.from_account} does not exist", account_id=command.from_account)
     if target.status == "new":
         raise AccountNotFound(
             f"the receiving account {command.to_account} does not exist", account_id=command.to_account
@@ -391,9 +385,7 @@ def _change_holder(command: ChangeHolderDetails, state: Account) -> list[Account
     email = state.email if command.email is None else _email(command.email)
     if (name, email) == (state.holder_name, state.email):
         return []
-    changed = HolderDetailsChanged(
-        account_id=command.account_id, holder_name=name, email=email, changed_at=command.now
-    )
+    changed = HolderDetailsChanged(account_id=command.account_id, holder_name=name, email=email, changed_at=command.now)
     return [changed]
 
 

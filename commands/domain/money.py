@@ -11,9 +11,22 @@ from commands.domain.errors import InvalidAmount, InvalidCurrency
 
 # The currencies Ledger accepts, with the number of decimals of their minor unit (ISO 4217).
 CURRENCIES: dict[str, int] = {
-    "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2,
-    "CAD": 2, "AUD": 2, "JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3,
-}  # fmt: skip
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "BHD": 3,
+    "KWD": 3,
+}
 DEFAULT_CURRENCY = "EUR"
 MAX_MINOR_UNITS = 10**12
 _DECIMAL = re.compile(r"(?P<whole>[0-9]{1,16})(?:\.(?P<fraction>[0-9]{1,16}))?")

@@ -30,9 +30,7 @@ def test_a_token_is_a_short_lived_hs256_jwt(users):
 
 
 def test_wrong_credentials_are_401(users):
-    response = Client().post(
-        "/api/token", {"username": "teller", "password": "nope"}, content_type="application/json"
-    )
+    response = Client().post("/api/token", {"username": "teller", "password": "nope"}, content_type="application/json")
     assert (response.status_code, response.json()["code"]) == (401, "invalid_credentials")
 
 
@@ -129,8 +127,6 @@ def test_reads_follow_roles(teller, alice, bob, auditor):
 
 def test_tokens_work_without_csrf(teller: Api):
     assert (
-        teller.post(
-            "/api/accounts", {"holder_name": "A", "email": "a@example.com", "owner": "alice"}
-        ).status_code
+        teller.post("/api/accounts", {"holder_name": "A", "email": "a@example.com", "owner": "alice"}).status_code
         == 201
     )

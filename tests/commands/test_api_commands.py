@@ -71,9 +71,7 @@ def test_a_transfer_moves_money_in_one_append(teller):
     source, target = open_account(teller), open_account(teller, owner="bob")
     deposit(teller, source, "100.00")
 
-    response = teller.post(
-        "/api/transfers", {"from_account": source, "to_account": target, "amount": "40.00"}
-    )
+    response = teller.post("/api/transfers", {"from_account": source, "to_account": target, "amount": "40.00"})
 
     assert response.status_code == 201
     body = response.json()
@@ -106,8 +104,13 @@ def test_event_metadata_records_who_what_and_which_request(teller):
     assert event["metadata"]["command"] == "Deposit"
     assert event["metadata"]["request_id"] == "req-7"
     assert event["metadata"]["correlation_id"]
-    assert event["data"] == {"account_id": account, "amount": 100, "currency": "EUR", "reference": "",
-                             "deposited_at": event["data"]["deposited_at"]}  # fmt: skip
+    assert event["data"] == {
+        "account_id": account,
+        "amount": 100,
+        "currency": "EUR",
+        "reference": "",
+        "deposited_at": event["data"]["deposited_at"],
+    }
 
 
 # --- domain refusals: 422 with the rule's code, nothing stored -------------------------------------------
@@ -207,9 +210,7 @@ def test_freeze_needs_a_reason(teller):
 
 def test_a_missing_field_is_a_422_naming_it(teller):
     account = open_account(teller)
-    problem = refused(
-        teller, f"/api/accounts/{account}/deposits", {"reference": "x"}, 422, "validation_error"
-    )
+    problem = refused(teller, f"/api/accounts/{account}/deposits", {"reference": "x"}, 422, "validation_error")
     assert problem["errors"][0]["field"] == "amount"
 
 

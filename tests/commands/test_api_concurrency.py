@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 class Http:
     def __init__(self, base: str, username: str) -> None:
         self.base = base
-        self.token = self.call(
-            "POST", "/api/token", {"username": username, "password": PASSWORD}, auth=False
-        )[1]["access"]
+        self.token = self.call("POST", "/api/token", {"username": username, "password": PASSWORD}, auth=False)[1][
+            "access"
+        ]
 
     def call(self, method: str, path: str, body: object = None, auth: bool = True) -> tuple[int, dict]:
         data = None if body is None else json.dumps(body).encode()
@@ -39,16 +39,12 @@ class Http:
 
 def versions_of(account_id: str) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT version FROM events WHERE stream_id = %s ORDER BY version", [f"account-{account_id}"]
-        )
+        cursor.execute("SELECT version FROM events WHERE stream_id = %s ORDER BY version", [f"account-{account_id}"])
         return [row[0] for row in cursor.fetchall()]
 
 
 def open_with(http: Http, amount: str) -> str:
-    status, body = http.call(
-        "POST", "/api/accounts", {"holder_name": "H", "email": "h@example.com", "owner": "alice"}
-    )
+    status, body = http.call("POST", "/api/accounts", {"holder_name": "H", "email": "h@example.com", "owner": "alice"})
     assert status == 201, body
     account = body["account_id"]
     if amount != "0":
@@ -83,9 +79,7 @@ def test_two_hundred_concurrent_random_transfers_keep_the_total_and_contiguous_v
     plan = []
     for _ in range(200):
         source, target = rng.sample(accounts, 2)
-        plan.append(
-            {"from_account": source, "to_account": target, "amount": f"{rng.randint(1, 4000) / 100:.2f}"}
-        )
+        plan.append({"from_account": source, "to_account": target, "amount": f"{rng.randint(1, 4000) / 100:.2f}"})
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda body: http.call("POST", "/api/transfers", body), plan))

@@ -8,15 +8,16 @@ from django.test import Client
 from openapi_spec_validator import validate
 
 from config import ratelimit
+from config.optional_redis import optional_redis
 from tests.commands.conftest import PASSWORD, event_count, open_account
 
 
 @pytest.fixture
 def fresh_rate_limits():
     """Other tests count requests too, in the same Redis: start from zero."""
-    ratelimit._state.update(client=None, skip_until=0.0)
-    client = ratelimit._client()
-    for key in client.scan_iter("ledger:ratelimit:*"):
+    optional_redis.reset()
+    client = optional_redis.client()
+    for key in client.scan_iter(f"{ratelimit.KEY_PREFIX}*"):
         client.delete(key)
 
 
@@ -40,11 +41,11 @@ def test_with_redis_down_the_rate_limit_lets_requests_through(teller, settings):
     account = open_account(teller)
     settings.LEDGER_RATE_LIMIT_PER_MINUTE = 1
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    ratelimit._state.update(client=None, skip_until=0.0)
+    optional_redis.reset()
     try:
         responses = [teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00"}) for _ in range(3)]
     finally:
-        ratelimit._state.update(client=None, skip_until=0.0)
+        optional_redis.reset()
 
     assert [r.status_code for r in responses] == [201, 201, 201]
 

@@ -33,10 +33,12 @@ def test_same_key_and_body_replays_the_first_response_and_appends_nothing(teller
 @pytest.mark.django_db
 def test_the_same_body_in_another_key_order_is_the_same_request(teller):
     account = open_account(teller)
-    first = teller.post(f"/api/accounts/{account}/deposits", raw='{"amount": "5.00", "reference": "r"}',
-                        **{"Idempotency-Key": "k"})  # fmt: skip
-    again = teller.post(f"/api/accounts/{account}/deposits", raw='{"reference": "r",  "amount": "5.00"}',
-                        **{"Idempotency-Key": "k"})  # fmt: skip
+    first = teller.post(
+        f"/api/accounts/{account}/deposits", raw='{"amount": "5.00", "reference": "r"}', **{"Idempotency-Key": "k"}
+    )
+    again = teller.post(
+        f"/api/accounts/{account}/deposits", raw='{"reference": "r",  "amount": "5.00"}', **{"Idempotency-Key": "k"}
+    )
     assert again.json() == first.json()
 
 
@@ -82,14 +84,10 @@ def test_an_expired_key_runs_the_command_again(teller, settings):
 @pytest.mark.django_db
 def test_a_business_rule_refusal_is_stored_and_replayed(teller):
     account = open_account(teller)
-    first = teller.post(
-        f"/api/accounts/{account}/withdrawals", {"amount": "1.00"}, **{"Idempotency-Key": "w"}
-    )
+    first = teller.post(f"/api/accounts/{account}/withdrawals", {"amount": "1.00"}, **{"Idempotency-Key": "w"})
     deposit(teller, account, "10.00")  # now it would succeed, but the key's outcome is fixed
 
-    again = teller.post(
-        f"/api/accounts/{account}/withdrawals", {"amount": "1.00"}, **{"Idempotency-Key": "w"}
-    )
+    again = teller.post(f"/api/accounts/{account}/withdrawals", {"amount": "1.00"}, **{"Idempotency-Key": "w"})
 
     assert first.status_code == again.status_code == 422
     assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
@@ -98,9 +96,7 @@ def test_a_business_rule_refusal_is_stored_and_replayed(teller):
 @pytest.mark.django_db
 def test_a_refused_request_stores_no_key(teller):
     account = open_account(teller)
-    teller.post(
-        f"/api/accounts/{account}/deposits", {"amount": "1.00"}, **{"Idempotency-Key": "c", "If-Match": '"9"'}
-    )
+    teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00"}, **{"Idempotency-Key": "c", "If-Match": '"9"'})
     assert not IdempotencyRecord.objects.filter(key="c").exists()
 
 

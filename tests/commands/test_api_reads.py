@@ -24,8 +24,17 @@ def test_events_page_through_the_stream_with_an_opaque_cursor(teller):
     assert [e["version"] for e in first["items"] + second["items"] + last["items"]] == [1, 2, 3, 4, 5]
     assert last["next_cursor"] is None
     event = first["items"][0]
-    assert set(event) == {"position", "stream_id", "version", "type", "schema_version", "data", "metadata",
-                          "recorded_at", "hash"}  # fmt: skip
+    assert set(event) == {
+        "position",
+        "stream_id",
+        "version",
+        "type",
+        "schema_version",
+        "data",
+        "metadata",
+        "recorded_at",
+        "hash",
+    }
     assert event["stream_id"] == f"account-{account}" and event["type"] == "AccountOpened"
 
 

@@ -119,9 +119,7 @@ def test_a_deposit_records_the_amount_in_the_account_currency():
 
 @pytest.mark.parametrize("amount", [0, -5, 10**12 + 1])
 def test_amounts_must_be_positive_and_at_most_ten_to_the_twelfth(amount):
-    given(opened()).when(Deposit(account_id=ID, amount=amount, reference="", now=T1)).then_fails(
-        InvalidAmount
-    )
+    given(opened()).when(Deposit(account_id=ID, amount=amount, reference="", now=T1)).then_fails(InvalidAmount)
 
 
 def test_a_withdrawal_within_the_balance_is_recorded():
@@ -170,9 +168,9 @@ def test_freezing_needs_a_reason_and_freezing_twice_is_a_no_op():
 
 
 def test_unfreezing_a_frozen_account_and_unfreezing_an_open_one_is_a_no_op():
-    given(opened(), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)).when(
-        Unfreeze(account_id=ID, now=T2)
-    ).then(AccountUnfrozen(account_id=ID, unfrozen_at=T2))
+    given(opened(), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)).when(Unfreeze(account_id=ID, now=T2)).then(
+        AccountUnfrozen(account_id=ID, unfrozen_at=T2)
+    )
     given(opened()).when(Unfreeze(account_id=ID, now=T2)).then()
 
 
@@ -195,32 +193,26 @@ def test_a_closed_account_accepts_nothing_and_closing_again_is_a_no_op():
 
 
 def test_changing_holder_details_records_the_full_new_details():
-    given(opened()).when(
-        ChangeHolderDetails(account_id=ID, holder_name=None, email="a@b.example", now=T1)
-    ).then(
+    given(opened()).when(ChangeHolderDetails(account_id=ID, holder_name=None, email="a@b.example", now=T1)).then(
         HolderDetailsChanged(account_id=ID, holder_name="Alice Liddell", email="a@b.example", changed_at=T1)
     )
 
 
 def test_changing_holder_details_to_the_same_values_is_a_no_op():
-    given(opened()).when(
-        ChangeHolderDetails(account_id=ID, holder_name="Alice Liddell", email=None, now=T1)
-    ).then()
+    given(opened()).when(ChangeHolderDetails(account_id=ID, holder_name="Alice Liddell", email=None, now=T1)).then()
 
 
 def test_a_bad_email_is_refused_on_change():
-    given(opened()).when(
-        ChangeHolderDetails(account_id=ID, holder_name=None, email="nope", now=T1)
-    ).then_fails(InvalidHolder)
+    given(opened()).when(ChangeHolderDetails(account_id=ID, holder_name=None, email="nope", now=T1)).then_fails(
+        InvalidHolder
+    )
 
 
 # --- transfers -------------------------------------------------------------------------------------------
 
 
 def transfer(amount=300, to=OTHER):
-    return Transfer(
-        transfer_id=UUID(int=7), from_account=ID, to_account=to, amount=amount, reference="rent", now=T2
-    )
+    return Transfer(transfer_id=UUID(int=7), from_account=ID, to_account=to, amount=amount, reference="rent", now=T2)
 
 
 def test_a_transfer_debits_one_account_and_credits_the_other():
@@ -282,9 +274,7 @@ def test_a_transfer_is_refused_when_a_rule_is_broken(source_events, target_event
 
 
 def test_a_frozen_account_may_receive_a_transfer():
-    frozen_target = fold(
-        [opened(account_id=OTHER), AccountFrozen(account_id=OTHER, reason="x", frozen_at=T1)]
-    )
+    frozen_target = fold([opened(account_id=OTHER), AccountFrozen(account_id=OTHER, reason="x", frozen_at=T1)])
 
     sent, received = decide_transfer(transfer(), fold([opened(), deposited(500)]), frozen_target)
 
@@ -296,9 +286,7 @@ def test_the_stream_name_comes_from_the_account_id():
 
 
 def test_state_folds_every_event():
-    state = fold(
-        [opened(overdraft=100), deposited(500), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)]
-    )
+    state = fold([opened(overdraft=100), deposited(500), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)])
 
     assert state == Account(
         status="frozen",

@@ -85,9 +85,7 @@ def test_multi_stream_append_writes_both_streams_in_one_transaction(stream_id):
 
 
 def test_metadata_and_database_clock_are_stored(stream_id):
-    meta = Metadata(
-        correlation_id="c-1", causation_id="c-0", user="teller", command="Deposit", request_id="r-9"
-    )
+    meta = Metadata(correlation_id="c-1", causation_id="c-0", user="teller", command="Deposit", request_id="r-9")
 
     result = store.append(stream_id, [ToyCredited(amount=1)], expected_version=0, metadata=meta)
 

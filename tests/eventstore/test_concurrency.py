@@ -122,9 +122,7 @@ def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
                     stream = f"{stream_id}-{round_no}-{n}"
                     events = [ToyCredited(amount=1)] * rng.randint(1, 3)
                     writer.run(functools.partial(store.append, stream, events, expected_version=0))
-                    pending[n] = [
-                        r.position for r in writer.run(functools.partial(store.load, stream)).events
-                    ]
+                    pending[n] = [r.position for r in writer.run(functools.partial(store.load, stream)).events]
                 elif action == "commit":
                     writer.commit()
                     committed.extend(pending.pop(n))
@@ -144,3 +142,28 @@ def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
 
     assert len(set(positions)) == len(positions)
     assert [r.checkpoint for r in read] == sorted(r.checkpoint for r in read)
+
+
+def test_a_transaction_reads_its_own_events_only_when_nothing_older_runs(stream_id):
+    """So a test (or a job) that appends and projects in one transaction sees its events, safely."""
+    older, mine = Session(), Session()
+    try:
+        checkpoint = store.head()
+        mine.begin()
+        mine.run(lambda: store.append(stream_id + "-mine", [ToyCredited(amount=1)], expected_version=0))
+        alone = mine.run(lambda: [r.stream_id for r in store.read_all(after=checkpoint)])
+        mine.rollback()
+
+        older.begin()
+        older.run(lambda: store.append(stream_id + "-older", [ToyCredited(amount=1)], expected_version=0))
+        mine.begin()
+        mine.run(lambda: store.append(stream_id + "-mine2", [ToyCredited(amount=1)], expected_version=0))
+        behind_older = mine.run(lambda: [r.stream_id for r in store.read_all(after=checkpoint)])
+        mine.rollback()
+        older.rollback()
+    finally:
+        older.close()
+        mine.close()
+
+    assert alone == [stream_id + "-mine"]
+    assert behind_older == []  # an older transaction may still commit before these: wait for it

@@ -60,9 +60,7 @@ def tamper(sql: str, params: list) -> None:
 
 
 def test_verify_eventstore_names_an_altered_event_and_exits_1(stream_id, capsys):
-    store.append(
-        stream_id, [ToyCredited(amount=5), ToyDebited(amount=1), ToyCredited(amount=2)], expected_version=0
-    )
+    store.append(stream_id, [ToyCredited(amount=5), ToyDebited(amount=1), ToyCredited(amount=2)], expected_version=0)
     tamper(
         "UPDATE events SET data = %s WHERE stream_id = %s AND version = 2",
         [json.dumps({"amount": 100}), stream_id],
@@ -77,9 +75,7 @@ def test_verify_eventstore_names_an_altered_event_and_exits_1(stream_id, capsys)
 
 
 def test_verify_eventstore_finds_a_deleted_event_as_a_version_gap(stream_id, capsys):
-    store.append(
-        stream_id, [ToyCredited(amount=5), ToyDebited(amount=1), ToyCredited(amount=2)], expected_version=0
-    )
+    store.append(stream_id, [ToyCredited(amount=5), ToyDebited(amount=1), ToyCredited(amount=2)], expected_version=0)
     tamper("DELETE FROM events WHERE stream_id = %s AND version = 2", [stream_id])
 
     code, out = verify(capsys)

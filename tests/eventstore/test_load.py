@@ -56,9 +56,7 @@ def test_every_stored_fixture_of_an_old_version_loads_as_the_current_event(strea
 
 
 def test_until_version_folds_a_prefix(stream_id):
-    store.append(
-        stream_id, [ToyCredited(amount=5), ToyDebited(amount=2), ToyCredited(amount=10)], expected_version=0
-    )
+    store.append(stream_id, [ToyCredited(amount=5), ToyDebited(amount=2), ToyCredited(amount=10)], expected_version=0)
 
     history = store.load(stream_id, until_version=2)
 
@@ -85,9 +83,7 @@ def write(stream_id: str, chunks: list[list[object]]) -> list[object]:
     everything: list[object] = []
     for chunk in chunks:
         state = fold(everything + chunk)
-        store.append(
-            stream_id, chunk, expected_version=len(everything), snapshot=SnapshotState(state, STATE_SCHEMA)
-        )
+        store.append(stream_id, chunk, expected_version=len(everything), snapshot=SnapshotState(state, STATE_SCHEMA))
         everything += chunk
     return everything
 
@@ -100,13 +96,12 @@ def rebuild(stream_id: str, **bounds) -> tuple[Tally, int]:
 
 def test_snapshots_are_written_every_n_events(stream_id):
     with override_settings(LEDGER_SNAPSHOT_EVERY=3):
-        write(
-            stream_id, [[ToyCredited(amount=1)] * 2, [ToyCredited(amount=1)] * 2, [ToyCredited(amount=1)] * 5]
-        )
+        write(stream_id, [[ToyCredited(amount=1)] * 2, [ToyCredited(amount=1)] * 2, [ToyCredited(amount=1)] * 5])
 
-    assert list(
-        Snapshot.objects.filter(stream_id=stream_id).values_list("version", flat=True).order_by("version")
-    ) == [4, 9]
+    assert list(Snapshot.objects.filter(stream_id=stream_id).values_list("version", flat=True).order_by("version")) == [
+        4,
+        9,
+    ]
     history = store.load(stream_id, snapshot_schema=STATE_SCHEMA)
     assert history.snapshot is not None
     assert history.snapshot.version == 9

@@ -11,9 +11,7 @@ from commands.idempotency import purge_expired
 
 
 class Command(BaseCommand):
-    help = (
-        "Delete Idempotency-Key records older than LEDGER_IDEMPOTENCY_RETENTION_HOURS. Safe to run any time."
-    )
+    help = "Delete Idempotency-Key records older than LEDGER_IDEMPOTENCY_RETENTION_HOURS. Safe to run any time."
 
     def handle(self, *args: Any, **options: Any) -> None:
         removed = purge_expired()

@@ -1,0 +1,159 @@
+"""The query API: reads only read models (temporal queries live with the commands: they fold the stream).
+
+Every answer carries the projection position it reflects (`projection_position`, and the
+`X-Projection-Position` header). `min_position=P` waits up to 2 s for the projector to reach a command's
+position, then answers anyway with `stale: true`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from commands.api import ERRORS, actor_of
+from commands.domain import money
+from commands.permissions import Forbidden
+from config.problems import problem
+from config.routes import router
+from eventstore import store
+from eventstore.records import UnknownPosition
+from projections import selectors, status
+from projections.selectors import BadCursor, Freshness
+
+TAGS = ["queries"]
+
+
+class ListQuery(Schema):
+    q: str = Field("", max_length=200, description="words or an account id prefix; prefix matching")
+    status: str = Field("", pattern="^(|open|frozen|closed)$")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
+class ReadQuery(Schema):
+    min_position: int | None = Field(None, ge=0, description="wait (up to 2 s) until this command's effect is in")
+
+
+class LedgerQuery(ReadQuery):
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
+class EventsQuery(Schema):
+    after_position: int = Field(0, ge=0)
+    limit: int = Field(50, ge=1, le=500)
+
+
+@router.get("/accounts", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+def account_list(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
+    """Search accounts (holder name, email, id prefix, references); customers see their own."""
+    fresh = selectors.wait_for("account_search", None)
+    try:
+        items, next_cursor = selectors.account_list(
+            actor=actor_of(request),
+            q=query.q,
+            status_filter=query.status,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    except BadCursor:
+        raise HttpError(400, "cursor is not one this API gave out") from None
+    body = {"items": [_summary(row) for row in items], "next_cursor": next_cursor}
+    return _answer(body, fresh)
+
+
+@router.get("/accounts/{account_id}", tags=TAGS, response={200: dict[str, Any], 304: None, **ERRORS})
+def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuery]) -> HttpResponse:
+    """One account's summary. `ETag` is its version; `If-None-Match` with it answers 304."""
+    fresh = selectors.wait_for("account_summaries", query.min_position)
+    row = selectors.account_get(account_id=account_id, actor=actor_of(request))
+    if row is None:
+        return problem(404, f"account {account_id} does not exist", "account_not_found")
+    etag = f'"{row["version"]}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = _answer(_summary(row), fresh)
+    response["ETag"] = etag
+    return response
+
+
+@router.get("/accounts/{account_id}/ledger", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+def account_ledger(request: HttpRequest, account_id: UUID, query: Query[LedgerQuery]) -> HttpResponse:
+    """Money movements, newest first, with the running balance."""
+    fresh = selectors.wait_for("ledger_entries", query.min_position)
+    if selectors.account_get(account_id=account_id, actor=actor_of(request)) is None:
+        return problem(404, f"account {account_id} does not exist", "account_not_found")
+    try:
+        items, next_cursor = selectors.ledger(account_id=account_id, cursor=query.cursor, limit=query.limit)
+    except BadCursor:
+        raise HttpError(400, "cursor is not one this API gave out") from None
+    return _answer({"items": [_entry(item) for item in items], "next_cursor": next_cursor}, fresh)
+
+
+@router.get("/events", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+def events(request: HttpRequest, query: Query[EventsQuery]) -> HttpResponse:
+    """The global log in reader order (tellers, auditors). Page with the last item's position."""
+    if not actor_of(request).sees_everything:
+        raise Forbidden("only tellers and auditors read the global log")
+    try:
+        items = store.read_all(after=query.after_position, limit=query.limit)
+    except UnknownPosition:
+        raise HttpError(400, "after_position names no event (use 0 or a position from this log)") from None
+    body = {"items": [event.as_json() for event in items], "head_position": store.head_position()}
+    body["next_cursor"] = str(items[-1].position) if len(items) == query.limit else None
+    return _json(body)
+
+
+@router.get("/projections", tags=TAGS, response={200: list[dict[str, Any]], **ERRORS})
+def projections(request: HttpRequest) -> HttpResponse:
+    """Each projector: status (running, idle, failed, rebuilding), checkpoint, head, lag, last error."""
+    if not actor_of(request).sees_everything:
+        raise Forbidden("only staff see the projections")
+    return _json([entry.as_json() for entry in status.all_statuses()])
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    return {
+        "account_id": str(row["account_id"]),
+        "holder_name": row["holder_name"],
+        "email": row["email"],
+        "owner": row["owner"],
+        "status": row["status"],
+        "currency": currency,
+        "balance": money.format_amount(row["balance"], currency),
+        "overdraft_limit": money.format_amount(row["overdraft_limit"], currency),
+        "version": row["version"],
+        "opened_at": str(row["opened_at"]),
+        "updated_at": str(row["updated_at"]),
+    }
+
+
+def _entry(item: dict[str, Any]) -> dict[str, Any]:
+    currency = item["currency"]
+    return {
+        **{key: item[key] for key in ("version", "position", "kind", "currency", "reference")},
+        "amount": money.format_amount(item["amount"], currency),
+        "balance_after": money.format_amount(item["balance_after"], currency),
+        "counterparty": str(item["counterparty"]) if item["counterparty"] else None,
+        "transfer_id": str(item["transfer_id"]) if item["transfer_id"] else None,
+        "recorded_at": item["recorded_at"].isoformat(),
+    }
+
+
+def _answer(body: dict[str, Any], fresh: Freshness) -> HttpResponse:
+    body |= {"projection_position": fresh.projection_position, "stale": fresh.stale}
+    response = _json(body)
+    response["X-Projection-Position"] = str(fresh.projection_position)
+    return response
+
+
+def _json(body: object) -> HttpResponse:
+    return HttpResponse(json.dumps(body, default=str), content_type="application/json")

@@ -1,0 +1,52 @@
+"""Bulk SQL for projectors: one statement for many rows, so a batch costs a few round trips, not one per event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def upsert(
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str],
+    guard: str = "",
+    casts: dict[str, str] | None = None,
+) -> None:
+    """INSERT rows, updating every non-key column on conflict (only where `guard`, an SQL condition on
+    `t` (the existing row) and `EXCLUDED`, holds). `casts` maps a column to a placeholder expression."""
+    if not rows:
+        return
+    casts = casts or {}
+    placeholder = "(" + ", ".join(casts.get(column, "%s") for column in columns) + ")"
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns if column not in conflict)
+    sql = (
+        f"INSERT INTO {table} AS t ({', '.join(columns)}) VALUES {', '.join([placeholder] * len(rows))}"
+        f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}" + (f" WHERE {guard}" if guard else "")
+    )
+    cursor.execute(sql, [value for row in rows for value in row])
+
+
+def insert_new(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT rows, ignoring any that already exist (by any unique constraint)."""
+    if not rows:
+        return
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholder] * len(rows))}"
+        " ON CONFLICT DO NOTHING",
+        [value for row in rows for value in row],
+    )
+
+
+def fetch_by_ids(
+    cursor: Any, table: str, columns: Sequence[str], key: str, ids: Sequence[Any]
+) -> dict[Any, dict[str, Any]]:
+    """Rows whose `key` is in `ids`, as {key: {column: value}}."""
+    if not ids:
+        return {}
+    cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%s)", [list(ids)])
+    return {row[columns.index(key)]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}

@@ -1,0 +1,65 @@
+"""RQ jobs that drive the projectors. The queue is a doorbell, not the log: a lost job loses nothing.
+
+`schedule_catch_up()` runs after every command's commit. For each projector it sets a short-lived pending
+flag (SET NX) and enqueues one `catch_up_job` only when the flag was not already set; the job clears the flag
+before it reads, so a commit after that rings again. That collapses a storm of commands into at most one
+queued job per projector, without a fixed job id (which would either refuse wake-ups while a job runs or
+overwrite a running job). If Redis is down, nothing fails: the worker's periodic catch-up
+(projections.worker) finds the new events within LEDGER_CATCHUP_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import django_rq
+import redis
+from django.db import connection
+
+from config.optional_redis import optional_redis
+from projections import runner
+from projections.registry import PROJECTORS, get
+
+log = logging.getLogger(__name__)
+QUEUE = "projections"
+PENDING_PREFIX = "ledger:projection-pending:"
+PENDING_TTL_SECONDS = 60  # a flag whose job was lost heals itself; the periodic catch-up covers the gap
+JOB_TIME_BUDGET_SECONDS = 10.0
+
+
+def catch_up_job(name: str) -> int:
+    """Apply batches for one projector until it is at the head (or the time budget is spent; then ring
+    again). Returns the number of events applied. Safe to run twice at once or after a crash."""
+    optional_redis.run(lambda client: client.delete(PENDING_PREFIX + name), fallback=None, purpose="wake-up flag")
+    projector, total = get(name), 0
+    deadline = time.monotonic() + JOB_TIME_BUDGET_SECONDS
+    while applied := runner.catch_up(projector):
+        total += applied
+        if time.monotonic() > deadline:
+            wake(name)
+            break
+    return total
+
+
+def schedule_catch_up() -> None:
+    """Ring every projector's doorbell. Never raises: a stored command must not turn into an error."""
+    for name in PROJECTORS:
+        wake(name)
+
+
+def wake(name: str) -> None:
+    def ring(client: redis.Redis) -> None:
+        if client.set(PENDING_PREFIX + name, "1", nx=True, ex=PENDING_TTL_SECONDS):
+            django_rq.get_queue(QUEUE).enqueue(catch_up_job, name, result_ttl=60, failure_ttl=86400)
+
+    try:
+        optional_redis.run(ring, fallback=None, purpose="projection wake-up")
+    except Exception:  # the synchronous queue of the tests runs the job right here; never fail the command
+        log.exception("projection wake-up failed", extra={"projector": name})
+        connection.close_if_unusable_or_obsolete()
+
+
+def catch_up_everything() -> int:
+    """Bring every projector to the head directly, without the queue (the worker's periodic pass)."""
+    return sum(runner.drain(projector) for projector in PROJECTORS.values())

@@ -1,0 +1,257 @@
+"""Operator actions on projectors: retry, skip, rebuild, verify, replay. Each is logged (OperatorAction).
+
+Rebuild and verify build a projector's read model from position 0 into shadow tables while the live tables
+keep serving. Rebuild then swaps the shadow tables in, in one transaction, under the projector's lock so no
+batch is half-applied across the swap; verify compares them with the live tables at the same checkpoint.
+Any failure drops the shadow tables and leaves the live ones untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from eventstore import store
+from eventstore.records import Checkpoint
+from projections import cache
+from projections.models import OperatorAction
+from projections.projector import Projector
+from projections.runner import BATCH_SIZE, catch_up, drain, ensure_checkpoint, lock_blocking
+from projections.status import checkpoint
+from projections.target import LIVE, SHADOW, SHADOW_SUFFIX
+
+Progress = Callable[[int], None]
+MAX_SHOWN_DIFFERENCES = 20
+
+
+class OperationError(Exception):
+    """The operation could not be done; nothing live was changed."""
+
+
+def record(user: str, action: str, projector: str = "", **detail: Any) -> None:
+    OperatorAction.objects.create(user=user, action=action, projector=projector, detail=detail)
+
+
+def retry(projector: Projector, *, user: str) -> None:
+    """Clear a failure so the next catch-up tries the failed event again (after a fix was deployed)."""
+    with transaction.atomic():
+        failed = _failed_position(projector.name)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE projection_checkpoints SET failed_position = NULL, failed_event_type = '', last_error = ''"
+                " WHERE name = %s",
+                [projector.name],
+            )
+        record(user, "retry", projector.name, failed_position=failed)
+
+
+def skip(projector: Projector, *, position: int, user: str) -> None:
+    """Skip the failed event at `position` for good (an explicit operator decision, logged).
+
+    Raises OperationError unless the projector is failed at exactly that position.
+    """
+    with transaction.atomic():
+        failed = _failed_position(projector.name)
+        if failed != position:
+            raise OperationError(f"{projector.name} is not failed at position {position} (failed at: {failed})")
+        skipped = store.checkpoint_of(position)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE projection_checkpoints SET transaction_id = %s, position = %s, failed_position = NULL,"
+                " failed_event_type = '', last_error = '' WHERE name = %s",
+                [skipped.transaction_id, skipped.position, projector.name],
+            )
+        record(user, "skip", projector.name, position=position)
+
+
+@dataclass
+class RebuildResult:
+    name: str
+    events: int
+    checkpoint: Checkpoint
+
+
+def rebuild(
+    projector: Projector, *, user: str, batch_size: int = BATCH_SIZE, progress: Progress | None = None
+) -> RebuildResult:
+    """Build into shadow tables from position 0, catch up, and swap them in atomically.
+
+    Raises OperationError (shadow dropped, live untouched) if an event fails to apply during the build.
+    """
+    shadow_name = projector.name + SHADOW_SUFFIX
+    _set_rebuilding(projector.name, True)
+    try:
+        events = _build_shadow(projector, shadow_name, batch_size, progress)
+        with transaction.atomic():
+            lock_blocking(projector.name)  # no live batch runs across the swap
+            events += drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size)
+            _raise_if_failed(shadow_name)
+            _swap_tables(projector)
+            done = checkpoint(shadow_name)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE projection_checkpoints SET transaction_id = %s, position = %s, failed_position = NULL,"
+                    " failed_event_type = '', last_error = '', rebuilding = false,"
+                    " applied_events = applied_events + %s WHERE name = %s",
+                    [done.transaction_id, done.position, events, projector.name],
+                )
+                cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
+            record(user, "rebuild", projector.name, events=events, position=done.position)
+            if "account_summaries" in projector.tables:
+                transaction.on_commit(cache.clear)
+        return RebuildResult(projector.name, events, done)
+    except BaseException:
+        _drop_shadow(projector, shadow_name)
+        _set_rebuilding(projector.name, False)
+        raise
+
+
+@dataclass
+class Difference:
+    table: str
+    side: str  # "live only" or "rebuilt only"
+    row: dict[str, Any]
+
+
+@dataclass
+class VerifyResult:
+    name: str
+    checkpoint: int
+    differences: list[Difference] = field(default_factory=list)
+    difference_count: int = 0
+
+
+def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> VerifyResult:
+    """Rebuild into shadow tables up to the live checkpoint and compare; the live tables are not touched."""
+    shadow_name = projector.name + SHADOW_SUFFIX + "verify"
+    try:
+        _build_shadow(projector, shadow_name, batch_size, progress, until=checkpoint(projector.name))
+        with transaction.atomic():
+            lock_blocking(projector.name)  # hold the live tables still at one checkpoint while comparing
+            live = checkpoint(projector.name)
+            drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=live)
+            _raise_if_failed(shadow_name)
+            result = VerifyResult(projector.name, live.position)
+            for table in projector.tables:
+                _compare(projector, table, result)
+        return result
+    finally:
+        _drop_shadow(projector, shadow_name)
+
+
+def replay(projector: Projector, *, first: int, last: int, user: str, batch_size: int = BATCH_SIZE) -> int:
+    """Re-apply the events with positions in [first, last] to the live tables. Rows that already reflect an
+    event are left as they are (projectors are idempotent), so this adds what a fixed projector had missed;
+    to recompute wrong values, rebuild. Returns how many events were passed to the projector."""
+    total, after = 0, Checkpoint(0, 0)
+    while events := store.read_range(first, last, after=after, limit=batch_size):
+        with transaction.atomic(), connection.cursor() as cursor:
+            lock_blocking(projector.name)
+            projector.apply(cursor, events, LIVE)
+        total, after = total + len(events), events[-1].checkpoint
+    record(user, "replay", projector.name, first=first, last=last, events=total)
+    return total
+
+
+def _build_shadow(
+    projector: Projector,
+    shadow_name: str,
+    batch_size: int,
+    progress: Progress | None,
+    until: Checkpoint | None = None,
+) -> int:
+    _drop_shadow(projector, shadow_name)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in projector.tables:
+            cursor.execute(f'CREATE TABLE "{table}{SHADOW_SUFFIX}" (LIKE "{table}" INCLUDING ALL)')
+        ensure_checkpoint(shadow_name)
+    total = 0
+    while applied := catch_up(
+        projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=until
+    ):
+        total += applied
+        if progress:
+            progress(total)
+    _raise_if_failed(shadow_name)
+    return total
+
+
+def _swap_tables(projector: Projector) -> None:
+    """Rename shadow tables over the live ones, keeping the live index and constraint names."""
+    with connection.cursor() as cursor:
+        for table in projector.tables:
+            old_names = _index_names(cursor, table)
+            cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{table}__old"')
+            cursor.execute(f'ALTER TABLE "{table}{SHADOW_SUFFIX}" RENAME TO "{table}"')
+            cursor.execute(f'DROP TABLE "{table}__old"')
+            for definition, name in _index_names(cursor, table).items():
+                if definition in old_names and old_names[definition] != name:
+                    cursor.execute(f'ALTER INDEX "{name}" RENAME TO "{old_names[definition]}"')
+
+
+def _index_names(cursor: Any, table: str) -> dict[str, str]:
+    """{definition without its name and table: index name} for every index of `table`."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = %s::regclass",
+        [f'"{table}"'],
+    )
+    return {
+        re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+", r"\1", definition): name for name, definition in cursor.fetchall()
+    }
+
+
+def _compare(projector: Projector, table: str, result: VerifyResult) -> None:
+    ignored = set(projector.ignore.get(table, ()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        columns = [name for (name,) in cursor.fetchall() if name not in ignored]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        for side, first, second in (
+            ("live only", table, table + SHADOW_SUFFIX),
+            ("rebuilt only", table + SHADOW_SUFFIX, table),
+        ):
+            cursor.execute(f'SELECT {listed} FROM "{first}" EXCEPT SELECT {listed} FROM "{second}"')
+            rows = cursor.fetchall()
+            result.difference_count += len(rows)
+            shown = MAX_SHOWN_DIFFERENCES - len(result.differences)
+            result.differences.extend(
+                Difference(table, side, dict(zip(columns, row, strict=True))) for row in rows[: max(shown, 0)]
+            )
+
+
+def _drop_shadow(projector: Projector, shadow_name: str) -> None:
+    with connection.cursor() as cursor:
+        for table in projector.tables:
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}{SHADOW_SUFFIX}"')
+        cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
+
+
+def _failed_position(name: str) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT failed_position FROM projection_checkpoints WHERE name = %s", [name])
+        row = cursor.fetchone()
+    if row is None:
+        raise OperationError(f"{name} has never run")
+    return row[0]  # type: ignore[no-any-return]
+
+
+def _raise_if_failed(shadow_name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT failed_position, last_error FROM projection_checkpoints WHERE name = %s", [shadow_name])
+        row = cursor.fetchone()
+    if row and row[0] is not None:
+        raise OperationError(f"the event at position {row[0]} failed to apply: {row[1]}")
+
+
+def _set_rebuilding(name: str, value: bool) -> None:
+    ensure_checkpoint(name)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE projection_checkpoints SET rebuilding = %s WHERE name = %s", [value, name])

@@ -1,0 +1,82 @@
+"""Full-text account search (PostgreSQL tsvector + GIN, prefix matching as a user types): serves
+GET /api/accounts?q= and the accounts page's live search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from commands.domain import accounts
+from eventstore.records import Recorded
+from projections.bulk import fetch_by_ids, upsert
+from projections.projector import Projector
+from projections.target import Target
+
+TABLE = "account_search"
+COLUMNS = ("account_id", "owner", "status", "holder_name", "email", "reference_text", "version")
+MAX_REFERENCES = 2000  # characters of recent references kept searchable per account
+
+
+def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
+    mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
+    if not mine:
+        return
+    table = target.table(TABLE)
+    rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
+    changed: dict[Any, dict[str, Any]] = {}
+    for recorded in mine:
+        event: Any = recorded.event
+        row = rows.get(event.account_id)
+        if row is not None and recorded.version <= row["version"]:
+            continue
+        updated = _evolve(dict(row) if row else {"account_id": event.account_id, "reference_text": ""}, event)
+        updated["version"] = recorded.version
+        rows[event.account_id] = changed[event.account_id] = updated
+    if not changed:
+        return
+    # 'simple' (no stemming, no stop words) suits names and e-mail addresses; PostgreSQL tokenizes.
+    values = [(*(row[c] for c in COLUMNS), _text(row)) for row in changed.values()]
+    upsert(
+        cursor,
+        table,
+        (*COLUMNS, "document"),
+        values,
+        conflict=("account_id",),
+        guard="t.version < EXCLUDED.version",
+        casts={"document": "to_tsvector('simple', %s)"},
+    )
+
+
+def _text(row: dict[str, Any]) -> str:
+    return " ".join((row["holder_name"], row["email"], row["reference_text"]))
+
+
+def _evolve(row: dict[str, Any], event: Any) -> dict[str, Any]:
+    match event:
+        case accounts.AccountOpened():
+            row |= {
+                "owner": event.owner,
+                "status": "open",
+                "holder_name": event.holder_name,
+                "email": event.email,
+            }
+        case accounts.HolderDetailsChanged():
+            row |= {"holder_name": event.holder_name, "email": event.email}
+        case accounts.AccountFrozen():
+            row["status"] = "frozen"
+        case accounts.AccountUnfrozen():
+            row["status"] = "open"
+        case accounts.AccountClosed():
+            row["status"] = "closed"
+        case _ if getattr(event, "reference", ""):
+            row["reference_text"] = (event.reference + " " + row["reference_text"])[:MAX_REFERENCES]
+    return row
+
+
+PROJECTOR = Projector(
+    name=TABLE,
+    tables=(TABLE,),
+    apply=apply,
+    serves="GET /api/accounts?q= and the accounts page's live search",
+    compare={TABLE: ("account_id",)},
+)

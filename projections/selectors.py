@@ -1,0 +1,167 @@
+"""Queries on the read models. Every answer says which projection position it reflects."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+
+from commands.permissions import Actor
+from projections import cache, status
+from projections.projectors import account_summaries
+
+WAIT_SECONDS = 2.0
+_COLUMNS = account_summaries.COLUMNS
+_UUID_PREFIX = re.compile(r"[0-9a-f]{4,8}(-[0-9a-f]{0,4}){0,4}[0-9a-f-]*")
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    projection_position: int
+    stale: bool
+
+
+def wait_for(projector: str, min_position: int | None) -> Freshness:
+    """Read-your-writes: wait up to WAIT_SECONDS for the projector to reach `min_position`."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while min_position and not status.has_reached(projector, min_position):
+        if time.monotonic() > deadline:
+            return Freshness(status.checkpoint(projector).position, stale=True)
+        time.sleep(0.05)
+    return Freshness(status.checkpoint(projector).position, stale=False)
+
+
+def account_get(*, account_id: UUID, actor: Actor) -> dict[str, Any] | None:
+    """The account's summary (from the cache when it is there), or None if missing or not the actor's."""
+    row = cache.get(account_id)
+    if row is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(_COLUMNS)} FROM account_summaries WHERE account_id = %s", [account_id])
+            found = cursor.fetchone()
+        if found is None:
+            return None
+        row = dict(zip(_COLUMNS, found, strict=True))
+        cache.add(row)
+    if not actor.sees_everything and row["owner"] != actor.username:
+        return None
+    return row
+
+
+def account_list(
+    *, actor: Actor, q: str = "", status_filter: str = "", cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Accounts matching the search, best match first (or newest first without a query); customers see
+    their own. Cursor pagination by (rank, account_id)."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if not actor.sees_everything:
+        where.append("s.owner = %s")
+        params.append(actor.username)
+    if status_filter:
+        where.append("s.status = %s")
+        params.append(status_filter)
+    rank = "0::real"
+    terms = _prefix_query(q)
+    if terms:
+        id_prefix = q.strip().lower()
+        matches_id = _UUID_PREFIX.fullmatch(id_prefix) is not None
+        where.append(
+            "(s.document @@ to_tsquery('simple', %s)" + (" OR s.account_id::text LIKE %s)" if matches_id else ")")
+        )
+        params += [terms, id_prefix + "%"] if matches_id else [terms]
+        rank = "ts_rank(s.document, to_tsquery('simple', %s))"
+        params.insert(0, terms)
+    after_rank, after_id = _decode(cursor)
+    if after_id is not None:
+        where.append(f"({rank}, s.account_id) < (%s, %s)" if terms else "s.account_id < %s")
+        params += [terms, after_rank, after_id] if terms else [after_id]
+    sql = (
+        f"SELECT {rank} AS rank, {', '.join('a.' + c for c in _COLUMNS)} FROM account_search s"
+        f" JOIN account_summaries a USING (account_id) WHERE {' AND '.join(where)}"
+        f" ORDER BY rank DESC, s.account_id DESC LIMIT %s"
+    )
+    with connection.cursor() as db:
+        db.execute(sql, [*params, limit])
+        rows = db.fetchall()
+    items = [dict(zip(_COLUMNS, row[1:], strict=True)) for row in rows]
+    next_cursor = _encode(rows[-1][0], rows[-1][1]) if len(rows) == limit else None
+    return items, next_cursor
+
+
+def ledger(*, account_id: UUID, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """The account's ledger entries, newest first, with the balance after each."""
+    columns = (
+        "version",
+        "position",
+        "kind",
+        "amount",
+        "balance_after",
+        "currency",
+        "reference",
+        "counterparty",
+        "transfer_id",
+        "recorded_at",
+    )
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    if cursor and before is None:
+        raise BadCursor(cursor)
+    with connection.cursor() as db:
+        db.execute(
+            f"SELECT {', '.join(columns)} FROM ledger_entries WHERE account_id = %s AND version < %s"
+            " ORDER BY version DESC LIMIT %s",
+            [account_id, before or 2**31 - 1, limit],
+        )
+        items = [dict(zip(columns, row, strict=True)) for row in db.fetchall()]
+    return items, (str(items[-1]["version"]) if len(items) == limit else None)
+
+
+def daily_totals(*, since: date) -> list[dict[str, Any]]:
+    columns = (
+        "day",
+        "currency",
+        "deposits",
+        "deposit_count",
+        "withdrawals",
+        "withdrawal_count",
+        "transfers",
+        "transfer_count",
+        "accounts_opened",
+    )
+    with connection.cursor() as db:
+        db.execute(f"SELECT {', '.join(columns)} FROM daily_totals WHERE day >= %s ORDER BY day, currency", [since])
+        return [dict(zip(columns, row, strict=True)) for row in db.fetchall()]
+
+
+def _prefix_query(q: str) -> str:
+    """'ali lid' -> 'ali:* & lid:*' (words only: tsquery operators in user input are dropped)."""
+    words = re.findall(r"[\w@.+-]+", q.lower())
+    return " & ".join(f"{_quote(word)}:*" for word in words[:8])
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "") + "'"
+
+
+def _encode(rank: float, account_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{rank!r}|{account_id}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[float | None, UUID | None]:
+    if not cursor:
+        return None, None
+    try:
+        rank, account_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        return float(rank), UUID(account_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(cursor) from None

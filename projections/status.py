@@ -1,0 +1,87 @@
+"""Where each projector stands: status, checkpoint, head, lag in events and seconds, last error."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from django.db import connection
+
+from eventstore import store
+from eventstore.records import Checkpoint
+from projections.registry import PROJECTORS
+from projections.runner import ensure_checkpoint
+
+Status = Literal["running", "idle", "failed", "rebuilding"]
+_FINAL = store._FINAL
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectorStatus:
+    name: str
+    status: Status
+    checkpoint: int
+    head_position: int
+    lag_events: int
+    lag_seconds: float
+    last_error: str
+    failed_position: int | None
+    applied_events: int
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def projector_status(name: str) -> ProjectorStatus:
+    ensure_checkpoint(name)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT transaction_id, position, failed_position, last_error, rebuilding, applied_events"
+            " FROM projection_checkpoints WHERE name = %s",
+            [name],
+        )
+        transaction_id, position, failed_position, last_error, rebuilding, applied = cursor.fetchone()
+        # How far behind: the events a reader can see after the checkpoint, and how old the oldest one is.
+        cursor.execute(
+            f"SELECT count(*), min(recorded_at) FROM events WHERE (transaction_id, position) > (%s, %s) AND {_FINAL}",
+            [transaction_id, position],
+        )
+        lag_events, oldest = cursor.fetchone()
+    lag_seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    status: Status = (
+        "failed" if failed_position is not None else "rebuilding" if rebuilding else "running" if lag_events else "idle"
+    )
+    return ProjectorStatus(
+        name=name,
+        status=status,
+        checkpoint=position,
+        head_position=store.head_position(),
+        lag_events=lag_events,
+        lag_seconds=round(max(lag_seconds, 0.0), 3),
+        last_error=last_error,
+        failed_position=failed_position,
+        applied_events=applied,
+    )
+
+
+def all_statuses() -> list[ProjectorStatus]:
+    return [projector_status(name) for name in PROJECTORS]
+
+
+def checkpoint(name: str) -> Checkpoint:
+    ensure_checkpoint(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", [name])
+        return Checkpoint(*cursor.fetchone())
+
+
+def has_reached(name: str, position: int) -> bool:
+    """Whether the projector has applied the event at `position` (read-your-writes)."""
+    if position <= 0:
+        return True
+    try:
+        wanted = store.checkpoint_of(position)
+    except LookupError:
+        return False
+    return checkpoint(name) >= wanted

@@ -1,0 +1,48 @@
+"""The RQ worker for projections: `manage.py rqworker projections default` (settings.RQ["WORKER_CLASS"]).
+
+Besides running queued jobs, it catches every projector up on start and then every LEDGER_CATCHUP_SECONDS in
+a thread of its own that talks only to PostgreSQL. So an emptied queue, a restarted Redis or a lost job
+delays projections by at most that interval, and a Redis outage does not stop them at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from rq import Worker
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionWorker(Worker):
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)
+        self._catch_up_stop = threading.Event()
+        self._catch_up_thread = threading.Thread(target=self._periodic_catch_up, name="catch-up", daemon=True)
+        self._catch_up_thread.start()
+
+    def teardown(self) -> None:
+        stop = getattr(self, "_catch_up_stop", None)
+        if stop is not None:
+            stop.set()
+            self._catch_up_thread.join(timeout=30)
+        super().teardown()  # type: ignore[no-untyped-call]
+
+    def _periodic_catch_up(self) -> None:
+        from projections.jobs import catch_up_everything
+
+        while True:
+            try:
+                applied = catch_up_everything()
+                if applied:
+                    log.info("periodic catch-up applied events", extra={"events": applied})
+            except Exception:
+                log.exception("periodic catch-up failed; trying again next interval")
+            finally:
+                connection.close()  # a fresh connection each pass survives a PostgreSQL restart
+            if self._catch_up_stop.wait(settings.LEDGER_CATCHUP_SECONDS):
+                return
