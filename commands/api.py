@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from commands.schemas import (
     TransferIn,
     VersionOnlyIn,
 )
+from config import metrics
 from config.problems import CONTENT_TYPE, problem_body
 from config.routes import router
 from config.tokens import issue_token
@@ -76,7 +78,7 @@ def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
         owner=owner,
         now=_now(),
     )
-    return _run(request, payload, lambda context: services.account_open(command=command, context=context))
+    return _run(request, payload, command, lambda context: services.account_open(command=command, context=context))
 
 
 @router.post("/accounts/{account_id}/deposits", tags=TAGS, response={201: AccountAccepted, **ERRORS})
@@ -96,6 +98,7 @@ def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpRes
     return _run(
         request,
         payload,
+        command,
         lambda c: services.account_freeze(command=command, context=c, expected_version=expected),
     )
 
@@ -107,6 +110,7 @@ def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> 
     return _run(
         request,
         payload,
+        command,
         lambda c: services.account_unfreeze(command=command, context=c, expected_version=expected),
     )
 
@@ -118,6 +122,7 @@ def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> Htt
     return _run(
         request,
         payload,
+        command,
         lambda c: services.account_close(command=command, context=c, expected_version=expected),
     )
 
@@ -131,6 +136,7 @@ def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> 
     return _run(
         request,
         payload,
+        command,
         lambda c: services.account_change_holder(command=command, context=c, expected_version=expected),
     )
 
@@ -151,6 +157,7 @@ def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     return _run(
         request,
         payload,
+        command,
         lambda c: services.transfer_execute(
             command=command,
             context=c,
@@ -205,10 +212,12 @@ def _money_command(
         now=_now(),
     )
     expected = _expected(request, payload.expected_version)
-    return _run(request, payload, lambda c: service(command=command, context=c, expected_version=expected))
+    return _run(request, payload, command, lambda c: service(command=command, context=c, expected_version=expected))
 
 
-def _run(request: HttpRequest, payload: Any, call: Callable[[services.CommandContext], Any]) -> HttpResponse:
+def _run(
+    request: HttpRequest, payload: Any, command: object, call: Callable[[services.CommandContext], Any]
+) -> HttpResponse:
     """Run the service once per Idempotency-Key; domain refusals (422) are stored as outcomes too."""
     user = _user(request)
     context = services.CommandContext(
@@ -229,12 +238,30 @@ def _run(request: HttpRequest, payload: Any, call: Callable[[services.CommandCon
 
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _response(handler())
+        return _response(_measured(handler, type(command).__name__))
     if not _KEY.fullmatch(key):
         raise HttpError(400, "Idempotency-Key must be 1-200 printable ASCII characters")
     fingerprint = idempotency.fingerprint(request.method or "", request.path, payload.model_dump(mode="json"))
-    outcome = idempotency.run_once(user_id=user.pk, key=key, request_fingerprint=fingerprint, handler=handler)
+    outcome = idempotency.run_once(
+        user_id=user.pk,
+        key=key,
+        request_fingerprint=fingerprint,
+        handler=lambda: _measured(handler, type(command).__name__),
+    )
     return _response(outcome)
+
+
+def _measured(handler: Callable[[], Outcome], name: str) -> Outcome:
+    """Count the command by outcome and time it."""
+    started = time.perf_counter()
+    try:
+        outcome = handler()
+    except Exception as exc:
+        metrics.COMMANDS.labels(name, type(exc).__name__).inc()
+        raise
+    metrics.COMMANDS.labels(name, "accepted" if outcome.status < 400 else "refused").inc()
+    metrics.COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)
+    return outcome
 
 
 def _user(request: HttpRequest) -> User:

@@ -12,7 +12,7 @@ import jwt
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from config import ratelimit
+from config import metrics, ratelimit
 from config.problems import CONTENT_TYPE, problem
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
@@ -52,8 +52,10 @@ class ApiGuardMiddleware:
             return self.get_response(request)
         refused = self._refuse(request)
         response = refused or self.get_response(request)
-        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(CONTENT_TYPE):
-            response = self._as_problem(response)
+        if response.status_code >= 400:
+            metrics.API_ERRORS.labels(str(response.status_code)).inc()
+            if not response.get("Content-Type", "").startswith(CONTENT_TYPE):
+                response = self._as_problem(response)
         return response
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:

@@ -72,7 +72,7 @@ def account_list(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
 def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuery]) -> HttpResponse:
     """One account's summary. `ETag` is its version; `If-None-Match` with it answers 304."""
     fresh = selectors.wait_for("account_summaries", query.min_position)
-    row = selectors.account_get(account_id=account_id, actor=actor_of(request))
+    row = selectors.account_get(account_id=account_id, actor=actor_of(request), use_cache=not query.min_position)
     if row is None:
         return problem(404, f"account {account_id} does not exist", "account_not_found")
     etag = f'"{row["version"]}"'

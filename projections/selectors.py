@@ -42,9 +42,13 @@ def wait_for(projector: str, min_position: int | None) -> Freshness:
     return Freshness(status.checkpoint(projector).position, stale=False)
 
 
-def account_get(*, account_id: UUID, actor: Actor) -> dict[str, Any] | None:
-    """The account's summary (from the cache when it is there), or None if missing or not the actor's."""
-    row = cache.get(account_id)
+def account_get(*, account_id: UUID, actor: Actor, use_cache: bool = True) -> dict[str, Any] | None:
+    """The account's summary, or None if missing or not the actor's.
+
+    From the cache when allowed; read-your-writes callers pass use_cache=False, because the projector writes
+    the cache only after its commit, so a checkpoint can be ahead of the cached row for a moment.
+    """
+    row = cache.get(account_id) if use_cache else None
     if row is None:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(_COLUMNS)} FROM account_summaries WHERE account_id = %s", [account_id])

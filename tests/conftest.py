@@ -1,11 +1,46 @@
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tests.api_client import PASSWORD, Api, login
 
 
 @pytest.fixture
 def stream_id() -> str:
     """A stream no other test touches: events are append-only, so tests share the table, never a stream."""
     return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def users(db):
+    call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
+
+
+@pytest.fixture
+def teller(users) -> Api:
+    return login("teller")
+
+
+@pytest.fixture
+def alice(users) -> Api:
+    return login("alice")
+
+
+@pytest.fixture
+def bob(users) -> Api:
+    return login("bob")
+
+
+@pytest.fixture
+def auditor(users) -> Api:
+    return login("auditor")
+
+
+@pytest.fixture
+def anonymous(db) -> Api:
+    return Api(Client(), None)

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from config.tokens import issue_token
-from tests.commands.conftest import PASSWORD, Api, event_count, open_account
+from tests.api_client import PASSWORD, Api, event_count, open_account
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.commands.conftest import deposit, event_count, open_account
+from tests.api_client import deposit, event_count, open_account
 
 pytestmark = pytest.mark.django_db
 

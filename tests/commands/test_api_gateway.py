@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from config import ratelimit
 from config.optional_redis import optional_redis
-from tests.commands.conftest import PASSWORD, event_count, open_account
+from tests.api_client import PASSWORD, event_count, open_account
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from commands.models import IdempotencyRecord
-from tests.commands.conftest import deposit, event_count, login, open_account
+from tests.api_client import deposit, event_count, login, open_account
 
 
 def post_deposit(api, account, amount="5.00", key="key-1"):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.commands.conftest import deposit, open_account
+from tests.api_client import deposit, open_account
 
 pytestmark = pytest.mark.django_db
 

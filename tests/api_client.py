@@ -1,21 +1,15 @@
+"""A JSON client for the API tests, the demo users, and small helpers that drive the API."""
+
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
 PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture
-def users(db):
-    call_command("demo_data", password=PASSWORD, stdout=io.StringIO())
 
 
 def event_count() -> int:
@@ -57,31 +51,6 @@ def login(username: str) -> Api:
     )
     assert response.status_code == 200, response.content
     return Api(client, response.json()["access"])
-
-
-@pytest.fixture
-def teller(users) -> Api:
-    return login("teller")
-
-
-@pytest.fixture
-def alice(users) -> Api:
-    return login("alice")
-
-
-@pytest.fixture
-def bob(users) -> Api:
-    return login("bob")
-
-
-@pytest.fixture
-def auditor(users) -> Api:
-    return login("auditor")
-
-
-@pytest.fixture
-def anonymous(db) -> Api:
-    return Api(Client(), None)
 
 
 def open_account(api: Api, owner: str = "alice", **fields: Any) -> str:

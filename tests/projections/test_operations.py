@@ -1,0 +1,213 @@
+"""Operator commands and failure handling, through manage.py commands and the API."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from projections import runner
+from projections.jobs import catch_up_everything
+from projections.models import AccountSummary, OperatorAction
+from projections.projector import Projector
+from projections.registry import PROJECTORS
+from projections.status import projector_status
+from tests.api_client import deposit, open_account
+
+pytestmark = pytest.mark.django_db
+
+
+class Fragile:
+    """A projector with a bug: it raises on any deposit referenced "poison" until `fixed`."""
+
+    fixed = False
+    applied: list[int] = []
+
+    @classmethod
+    def apply(cls, cursor: Any, events, target) -> None:
+        for recorded in events:
+            if getattr(recorded.event, "reference", "") == "poison" and not cls.fixed:
+                raise ValueError("cannot handle poison")
+            cls.applied.append(recorded.position)
+
+
+@pytest.fixture
+def fragile(monkeypatch):
+    Fragile.fixed, Fragile.applied = False, []
+    projector = Projector(name="fragile", tables=(), apply=Fragile.apply, serves="nothing (a test)", compare={})
+    monkeypatch.setitem(PROJECTORS, "fragile", projector)
+    return projector
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    except CommandError as error:  # manage.py prints it and exits with its return code
+        code = error.returncode
+        err.write(str(error))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_poison_event_stops_only_its_projector_until_retried(teller, fragile):
+    account = open_account(teller)
+    deposit(teller, account, "1.00")
+    poison = teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"}).json()
+    deposit(teller, account, "3.00")
+
+    catch_up_everything()
+
+    failed = projector_status("fragile")
+    assert (failed.status, failed.failed_position) == ("failed", poison["position"])
+    assert "cannot handle poison" in failed.last_error
+    assert failed.checkpoint < poison["position"]
+    assert AccountSummary.objects.get(account_id=account).balance == 600  # the others went on
+    api = {entry["name"]: entry for entry in teller.get("/api/projections").json()}
+    assert (api["fragile"]["status"], api["fragile"]["failed_position"]) == ("failed", poison["position"])
+    assert api["account_summaries"]["status"] == "idle"
+    code, listing, _ = run("rebuild_projections", "--list")
+    assert code == 0 and "fragile" in listing and "failed" in listing and str(poison["position"]) in listing
+
+    Fragile.fixed = True
+    assert run("projections", "retry", "fragile", "--user", "ops")[0] == 0
+    catch_up_everything()
+
+    assert projector_status("fragile").status == "idle"
+    assert poison["position"] in Fragile.applied
+    assert OperatorAction.objects.filter(action="retry", projector="fragile", user="ops").exists()
+
+
+def test_skip_moves_past_exactly_the_failed_event(teller, fragile):
+    account = open_account(teller)
+    poison = teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"}).json()
+    later = deposit(teller, account, "3.00")
+    catch_up_everything()
+
+    wrong = run("projections", "skip", "fragile", "--position", str(poison["position"] + 999))
+    right = run("projections", "skip", "fragile", "--position", str(poison["position"]), "--user", "ops")
+    catch_up_everything()
+
+    assert wrong[0] != 0
+    assert right[0] == 0
+    assert poison["position"] not in Fragile.applied and later["position"] in Fragile.applied
+    assert OperatorAction.objects.get(action="skip").detail == {"position": poison["position"]}
+
+
+def test_verify_projections_finds_a_row_changed_by_hand(teller):
+    account = open_account(teller)
+    deposit(teller, account, "5.00")
+    catch_up_everything()
+    assert run("verify_projections")[0] == 0
+
+    AccountSummary.objects.filter(account_id=account).update(balance=999_99)
+    code, out, _ = run("verify_projections", "account_summaries")
+
+    assert code == 1
+    assert "account_summaries: 2 DIFFERING ROWS" in out
+    assert "live only" in out and "99999" in out and "rebuilt only" in out and "500" in out
+
+
+def test_rebuild_repairs_a_damaged_read_model_and_keeps_index_names(teller):
+    account = open_account(teller)
+    deposit(teller, account, "5.00")
+    catch_up_everything()
+    AccountSummary.objects.filter(account_id=account).update(balance=1)
+    indexes_before = _index_names("account_search")
+
+    code, out, _ = run("rebuild_projections", "account_summaries", "account_search", "--user", "ops")
+
+    assert code == 0, out
+    assert "rebuilt 2 of 2 projectors" in out
+    assert AccountSummary.objects.get(account_id=account).balance == 500
+    assert _index_names("account_search") == indexes_before
+    assert run("verify_projections")[0] == 0
+    assert OperatorAction.objects.filter(action="rebuild", user="ops").count() == 2
+
+
+def test_a_failed_rebuild_exits_1_and_leaves_the_live_tables_untouched(teller, fragile):
+    account = open_account(teller)
+    teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"})
+    catch_up_everything()
+    fragile_before = projector_status("fragile")
+
+    code, _, err = run("rebuild_projections", "fragile")
+
+    assert code == 1 and "FAILED, live tables untouched" in err
+    assert projector_status("fragile").failed_position == fragile_before.failed_position
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%%__shadow'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_list_dry_run_and_usage(teller):
+    assert json.loads(run("rebuild_projections", "--list", "--json")[1])[0]["name"] == "account_summaries"
+    code, out, _ = run("rebuild_projections", "--all", "--dry-run")
+    assert code == 0 and out.count("would rebuild") == len(PROJECTORS)
+    assert run("rebuild_projections")[0] == 2
+    assert run("rebuild_projections", "no_such_projector")[0] == 2
+
+
+def test_replay_re_applies_a_range_idempotently(teller):
+    account = open_account(teller)
+    first = deposit(teller, account, "5.00")
+    catch_up_everything()
+    from projections.models import LedgerEntry
+
+    LedgerEntry.objects.filter(account_id=account).delete()  # a projector bug lost the row
+
+    code, out, _ = run("replay", "--projection", "ledger_entries", "--from-position", str(first["position"]))
+    run("replay", "--projection", "ledger_entries", "--from-position", "1")
+
+    assert code == 0 and "replayed" in out
+    assert list(LedgerEntry.objects.filter(account_id=account).values_list("balance_after", flat=True)) == [500]
+    assert run("verify_projections", "ledger_entries")[0] == 0
+
+
+def test_replay_a_stream_prints_each_event_and_the_state_after_it(teller):
+    account = open_account(teller)
+    deposit(teller, account, "5.00")
+    deposit(teller, account, "7.50")
+
+    code, out, _ = run("replay", "--stream", account, "--version", "2")
+    as_json = json.loads(run("replay", "--stream", account, "--json")[1])
+
+    assert code == 0
+    lines = out.splitlines()
+    assert "AccountOpened" in lines[1] and lines[2].rstrip().endswith("5.00") and len(lines) == 3
+    assert [row["state"]["balance"] for row in as_json] == [0, 500, 1250]
+
+
+def _index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_runner_takes_nothing_while_another_holds_the_projector(teller):
+    open_account(teller)
+    projector = PROJECTORS["account_summaries"]
+    runner.ensure_checkpoint(projector.name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [runner._LOCK_NAMESPACE, runner.lock_key(projector.name)])
+    try:
+        from tests.eventstore.sessions import Session
+
+        other = Session()
+        try:
+            assert other.run(lambda: runner.catch_up(projector)) == 0
+        finally:
+            other.close()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [runner._LOCK_NAMESPACE, runner.lock_key(projector.name)]
+            )
