@@ -1,0 +1,76 @@
+"""Real `manage.py rqworker` processes against the test database, for the projection acceptance tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from eventstore import store
+from projections.registry import PROJECTORS
+from projections.status import checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = quote(db["USER"]) + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgresql://{auth}@{quote(db['HOST'], safe='')}{port}/{db['NAME']}"
+
+
+class Worker:
+    def __init__(self, log_dir: Path, name: str, catch_up_seconds: int = 1) -> None:
+        self.log = log_dir / f"{name}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+            "LEDGER_CATCHUP_SECONDS": str(catch_up_seconds),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "projections", "default", "--name", f"{name}-{os.getpid()}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its work-horse: no clean-up, as in a crash."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    """Poll `condition`; return the seconds it took, or fail after `timeout`."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def all_at_head() -> bool:
+    head = store.head()
+    return all(checkpoint(name) == head for name in PROJECTORS)
