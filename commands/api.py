@@ -27,8 +27,9 @@ from commands import idempotency, selectors, services
 from commands.domain import accounts, money
 from commands.domain.errors import AccountNotFound, DomainError
 from commands.idempotency import Outcome
-from commands.permissions import Actor, actor_for
+from commands.permissions import actor_for, actor_of
 from commands.schemas import (
+    ERRORS,
     AccountAccepted,
     AccountStateOut,
     AmountIn,
@@ -48,10 +49,9 @@ from commands.schemas import (
 from config import metrics
 from config.problems import CONTENT_TYPE, problem_body
 from config.routes import router
-from config.tokens import issue_token
+from config.tokens import authenticated_user, issue_token
 
 TAGS = ["commands"]
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429, 503), Problem)
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _ETAG = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
 
@@ -68,7 +68,7 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
 @router.post("/accounts", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
     """Open an account. A customer opens one for themself; a teller names the `owner`."""
-    owner = payload.owner or _user(request).get_username()
+    owner = payload.owner or authenticated_user(request).get_username()
     command = accounts.OpenAccount(
         account_id=uuid.uuid4(),
         holder_name=payload.holder_name,
@@ -219,7 +219,7 @@ def _run(
     request: HttpRequest, payload: Any, command: object, call: Callable[[services.CommandContext], Any]
 ) -> HttpResponse:
     """Run the service once per Idempotency-Key; domain refusals (422) are stored as outcomes too."""
-    user = _user(request)
+    user = authenticated_user(request)
     context = services.CommandContext(
         actor=actor_for(user),
         correlation_id=request.correlation_id,  # type: ignore[attr-defined]
@@ -262,19 +262,6 @@ def _measured(handler: Callable[[], Outcome], name: str) -> Outcome:
     metrics.COMMANDS.labels(name, "accepted" if outcome.status < 400 else "refused").inc()
     metrics.COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)
     return outcome
-
-
-def _user(request: HttpRequest) -> User:
-    """The authenticated user (ninja's auth classes set `request.auth`)."""
-    user = getattr(request, "auth", None)
-    if not isinstance(user, User):
-        raise HttpError(401, "authentication required")
-    return user
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    """The acting user's roles, for the query side too."""
-    return actor_for(_user(request))
 
 
 def _accepted(result: services.AccountResult | services.TransferResult) -> Outcome:

@@ -68,6 +68,13 @@ def _verb(command_name: str) -> str:
     }.get(command_name, "do this")
 
 
+def actor_of(request: Any) -> Actor:
+    """The Actor behind an authenticated API request."""
+    from config.tokens import authenticated_user
+
+    return actor_for(authenticated_user(request))
+
+
 def actor_for(user: Any) -> Actor:
     """The Actor for an authenticated Django user (roles are the names of their groups)."""
     roles = frozenset(user.groups.values_list("name", flat=True))

@@ -99,6 +99,10 @@ class PointQuery(Schema):
     at: str | None = Field(None, description="ISO 8601 date-time: the state at that moment")
 
 
+# The error answers every authenticated endpoint documents in the OpenAPI.
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429, 503), Problem)
+
+
 class EventOut(Schema):
     position: int
     stream_id: str

@@ -78,11 +78,20 @@ def run() -> int:
     try:
         with services(run_dir, fresh=False) as urls:
             (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
-            env = {**os.environ, **urls, "DEMO_PASSWORD": password, "PYTHONUNBUFFERED": "1"}
+            metrics_dir = run_dir / "prometheus"  # gunicorn's processes add up their counters here
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir()
+            env = {
+                **os.environ,
+                **urls,
+                "DEMO_PASSWORD": password,
+                "PYTHONUNBUFFERED": "1",
+                "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            }
             env.setdefault("DJANGO_DEBUG", "1")
             manage = [sys.executable, str(ROOT / "manage.py")]
             subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-            subprocess.run([*manage, "demo_data"], env=env, check=True, cwd=ROOT)
+            subprocess.run([*manage, "demo_data", "--with-accounts"], env=env, check=True, cwd=ROOT)
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
                 subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
             children.append(_spawn(_web_command(port), env))

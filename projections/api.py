@@ -16,9 +16,9 @@ from ninja import Query, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from commands.api import ERRORS, actor_of
 from commands.domain import money
-from commands.permissions import Forbidden
+from commands.permissions import Forbidden, actor_of
+from commands.schemas import ERRORS
 from config.problems import problem
 from config.routes import router
 from eventstore import store

@@ -38,6 +38,11 @@ def test_the_event_store_imports_neither_side(forbidden):
     assert {(p, m) for p, m in imported_modules("eventstore") if m.split(".")[0] == forbidden} == set()
 
 
+def test_the_read_side_never_reaches_the_command_services():
+    forbidden = {"commands.services", "commands.api", "commands.idempotency", "commands.selectors"}
+    assert {(p, m) for p, m in imported_modules("projections") if m in forbidden} == set()
+
+
 def test_no_module_is_a_dumping_ground():
     names = {
         path.name

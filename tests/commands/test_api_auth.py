@@ -130,3 +130,21 @@ def test_tokens_work_without_csrf(teller: Api):
         teller.post("/api/accounts", {"holder_name": "A", "email": "a@example.com", "owner": "alice"}).status_code
         == 201
     )
+
+
+def test_demo_data_opens_accounts_once_and_is_safe_to_run_again(db):
+    import io
+
+    from django.core.management import call_command
+
+    from projections.jobs import catch_up_everything
+    from projections.models import AccountSummary
+
+    for _ in range(2):
+        call_command("demo_data", "--with-accounts", password=PASSWORD, stdout=io.StringIO())
+    catch_up_everything()
+
+    owners = sorted(AccountSummary.objects.values_list("owner", flat=True))
+    assert owners == ["alice", "alice", "bob"]
+    assert sum(AccountSummary.objects.values_list("balance", flat=True)) == 125_000 + 500_000 + 30_000 - 8_000
+    assert User.objects.get(username="admin").is_superuser
