@@ -13,6 +13,8 @@ from typing import Any
 
 from ninja.parser import Parser
 
+from eventstore.codec import CodecError, storable_text
+
 MAX_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53
 
@@ -97,12 +99,10 @@ def _finite_float(text: str) -> float:
 
 def _check_strings(value: Any) -> None:
     if isinstance(value, str):
-        if "\x00" in value:
-            raise MalformedJSON("strings must not contain \\u0000")
         try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MalformedJSON("strings must not contain lone surrogates") from None
+            storable_text(value)
+        except CodecError as exc:
+            raise MalformedJSON(f"strings: {exc}") from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key)

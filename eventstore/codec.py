@@ -141,7 +141,7 @@ def _to_json(value: object) -> Any:
         case None | bool() | int():
             return value
         case str():
-            return _storable_text(value)
+            return storable_text(value)
         case float():
             raise CodecError("floats are not stored; use integer minor units or Decimal")
         case UUID():
@@ -165,10 +165,10 @@ def _to_json(value: object) -> Any:
     raise CodecError(f"cannot encode a value of type {type(value).__name__}")
 
 
-def _storable_text(value: str) -> str:
-    # PostgreSQL's jsonb rejects NUL and lone surrogates; refuse them here with a clear error, not a 500.
+def storable_text(value: str) -> str:
+    """`value`, or CodecError if PostgreSQL's jsonb and text would reject it (NUL, lone surrogates)."""
     if "\x00" in value:
-        raise CodecError("text must not contain NUL characters")
+        raise CodecError("text must not contain NUL characters (\\u0000)")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

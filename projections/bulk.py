@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from eventstore.records import Recorded
 
 
 def upsert(
@@ -50,3 +52,21 @@ def fetch_by_ids(
         return {}
     cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%s)", [list(ids)])
     return {row[columns.index(key)]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+
+
+def evolve_rows(
+    events: Sequence[Recorded],
+    rows: dict[Any, dict[str, Any]],
+    step: Callable[[dict[str, Any] | None, Recorded], dict[str, Any]],
+) -> dict[Any, dict[str, Any]]:
+    """Fold each stream's new events into its row (keyed by the event's `account_id`), skipping events at or
+    below the version the row already reflects; returns only the rows that changed. `step(row, recorded)`
+    returns the new row, with its `version`."""
+    changed: dict[Any, dict[str, Any]] = {}
+    for recorded in events:
+        key = recorded.event.account_id  # type: ignore[attr-defined]
+        row = rows.get(key)
+        if row is not None and recorded.version <= row["version"]:
+            continue  # already applied
+        rows[key] = changed[key] = step(row, recorded)
+    return changed

@@ -15,7 +15,8 @@ from django.db import connection
 
 from commands.permissions import Actor
 from projections import cache, status
-from projections.projectors import account_summaries
+from projections.projectors import account_summaries, ledger_entries
+from projections.projectors import daily_totals as daily_totals_projector
 
 WAIT_SECONDS = 2.0
 _COLUMNS = account_summaries.COLUMNS
@@ -105,18 +106,7 @@ def account_list(
 
 def ledger(*, account_id: UUID, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """The account's ledger entries, newest first, with the balance after each."""
-    columns = (
-        "version",
-        "position",
-        "kind",
-        "amount",
-        "balance_after",
-        "currency",
-        "reference",
-        "counterparty",
-        "transfer_id",
-        "recorded_at",
-    )
+    columns = ledger_entries.COLUMNS[1:]  # all but account_id
     before = int(cursor) if cursor and cursor.isdigit() else None
     if cursor and before is None:
         raise BadCursor(cursor)
@@ -131,17 +121,7 @@ def ledger(*, account_id: UUID, cursor: str | None, limit: int) -> tuple[list[di
 
 
 def daily_totals(*, since: date) -> list[dict[str, Any]]:
-    columns = (
-        "day",
-        "currency",
-        "deposits",
-        "deposit_count",
-        "withdrawals",
-        "withdrawal_count",
-        "transfers",
-        "transfer_count",
-        "accounts_opened",
-    )
+    columns = daily_totals_projector.COLUMNS[:9]  # the sums, without the applied-event watermark
     with connection.cursor() as db:
         db.execute(f"SELECT {', '.join(columns)} FROM daily_totals WHERE day >= %s ORDER BY day, currency", [since])
         return [dict(zip(columns, row, strict=True)) for row in db.fetchall()]

@@ -8,7 +8,7 @@ from typing import Any
 
 from commands.domain import accounts
 from eventstore.records import Recorded
-from projections.bulk import fetch_by_ids, upsert
+from projections.bulk import evolve_rows, fetch_by_ids, upsert
 from projections.projector import Projector
 from projections.target import Target
 
@@ -23,15 +23,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
         return
     table = target.table(TABLE)
     rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed: dict[Any, dict[str, Any]] = {}
-    for recorded in mine:
-        event: Any = recorded.event
-        row = rows.get(event.account_id)
-        if row is not None and recorded.version <= row["version"]:
-            continue
-        updated = _evolve(dict(row) if row else {"account_id": event.account_id, "reference_text": ""}, event)
-        updated["version"] = recorded.version
-        rows[event.account_id] = changed[event.account_id] = updated
+    changed = evolve_rows(mine, rows, _step)
     if not changed:
         return
     # 'simple' (no stemming, no stop words) suits names and e-mail addresses; PostgreSQL tokenizes.
@@ -49,6 +41,12 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
 
 def _text(row: dict[str, Any]) -> str:
     return " ".join((row["holder_name"], row["email"], row["reference_text"]))
+
+
+def _step(row: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
+    event: Any = recorded.event
+    start = dict(row) if row else {"account_id": event.account_id, "reference_text": ""}
+    return _evolve(start, event) | {"version": recorded.version}
 
 
 def _evolve(row: dict[str, Any], event: Any) -> dict[str, Any]:

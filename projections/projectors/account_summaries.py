@@ -11,7 +11,7 @@ from commands.domain import accounts
 from commands.domain.accounts import Account
 from eventstore.records import Recorded
 from projections import cache
-from projections.bulk import fetch_by_ids, upsert
+from projections.bulk import evolve_rows, fetch_by_ids, upsert
 from projections.projector import Projector
 from projections.target import Target
 
@@ -36,22 +36,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
     mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
     table = target.table(TABLE)
     rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed: dict[Any, dict[str, Any]] = {}
-    for recorded in mine:
-        event: Any = recorded.event
-        row = rows.get(event.account_id)
-        if row is not None and recorded.version <= row["version"]:
-            continue  # already applied
-        state = accounts.evolve(_state(row), event)
-        updated = {name: getattr(state, name) for name in _STATE_FIELDS}
-        opened_at = row["opened_at"] if row else recorded.recorded_at
-        updated |= {
-            "account_id": event.account_id,
-            "version": recorded.version,
-            "opened_at": opened_at,
-            "updated_at": recorded.recorded_at,
-        }
-        rows[event.account_id] = changed[event.account_id] = updated
+    changed = evolve_rows(mine, rows, _step)
     upsert(
         cursor,
         table,
@@ -63,6 +48,17 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
     if target.live and changed:
         fresh = list(changed.values())
         transaction.on_commit(lambda: cache.put(fresh))
+
+
+def _step(row: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
+    state = accounts.evolve(_state(row), recorded.event)  # type: ignore[arg-type]
+    updated = {name: getattr(state, name) for name in _STATE_FIELDS}
+    return updated | {
+        "account_id": recorded.event.account_id,  # type: ignore[attr-defined]
+        "version": recorded.version,
+        "opened_at": row["opened_at"] if row else recorded.recorded_at,
+        "updated_at": recorded.recorded_at,
+    }
 
 
 def _state(row: dict[str, Any] | None) -> Account:
