@@ -220,6 +220,45 @@ def _decode_all(rows: list[tuple[Any, ...]]) -> list[Recorded]:
     return decoded
 
 
+def find(
+    *,
+    type: str = "",
+    stream_id: str = "",
+    user: str = "",
+    correlation_id: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_position: int | None = None,
+    limit: int = 50,
+) -> list[Recorded]:
+    """Events matching every filter given, newest first (the audit log). Empty filters match everything;
+    `stream_id` matches a stream name or an account id inside it."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    for clause, value in (
+        ("type = %s", type),
+        ("stream_id LIKE %s", f"%{stream_id}%" if stream_id else ""),
+        ("metadata->>'user' = %s", user),
+        ("metadata->>'correlation_id' = %s", correlation_id),
+    ):
+        if value:
+            where.append(clause)
+            params.append(value)
+    for clause, moment in (("recorded_at >= %s", since), ("recorded_at < %s", until)):
+        if moment is not None:
+            where.append(clause)
+            params.append(moment)
+    if before_position is not None:
+        where.append("position < %s")
+        params.append(before_position)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY position DESC LIMIT %s",
+            [*params, limit],
+        )
+        return _decode_all(cursor.fetchall())
+
+
 def head() -> Checkpoint:
     """The checkpoint of the last event a reader can see now (ORIGIN for an empty store)."""
     with connection.cursor() as cursor:

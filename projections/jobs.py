@@ -60,6 +60,18 @@ def wake(name: str) -> None:
         connection.close_if_unusable_or_obsolete()
 
 
+def rebuild_job(name: str, user: str) -> int:
+    """Rebuild one projector (from the ops page); returns the number of events applied."""
+    from projections import operations
+
+    return operations.rebuild(get(name), user=user).events
+
+
+def enqueue_rebuild(name: str, user: str) -> None:
+    """Run a rebuild on a worker (RQ's default queue); rebuilds take longer than a request should."""
+    django_rq.get_queue("default").enqueue(rebuild_job, name, user, job_timeout=3600, result_ttl=3600)
+
+
 def catch_up_everything() -> int:
     """Bring every projector to the head directly, without the queue (the worker's periodic pass)."""
     return sum(runner.drain(projector) for projector in PROJECTORS.values())

@@ -1,0 +1,84 @@
+"""The Django admin as the audit trail: events are shown, never added, changed or deleted, by anyone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from eventstore.models import Event, Snapshot
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """No add, change or delete permission for anyone (superusers included), and no bulk actions."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON inside <pre>, escaped by format_html: event data is user input."""
+    return format_html('<pre class="payload">{}</pre>', json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("position", "stream_id", "version", "type", "user", "recorded_at")
+    list_filter = ("type", "recorded_at")
+    date_hierarchy = "recorded_at"
+    search_fields = ("stream_id", "metadata__correlation_id", "metadata__user")
+    readonly_fields = (
+        "position",
+        "stream_id",
+        "stream_history",
+        "version",
+        "type",
+        "schema_version",
+        "data_pretty",
+        "metadata_pretty",
+        "recorded_at",
+        "transaction_id",
+        "hash",
+    )
+    fields = readonly_fields
+    show_full_result_count = False  # counting a large log on every page is slow
+
+    @admin.display(description="user")
+    def user(self, event: Event) -> str:
+        return str(event.metadata.get("user") or "—")
+
+    @admin.display(description="data")
+    def data_pretty(self, event: Event) -> str:
+        return pretty_json(event.data)
+
+    @admin.display(description="metadata")
+    def metadata_pretty(self, event: Event) -> str:
+        return pretty_json(event.metadata)
+
+    @admin.display(description="history page")
+    def stream_history(self, event: Event) -> str:
+        if not event.stream_id.startswith("account-"):
+            return "—"
+        url = reverse("commands:history", args=[event.stream_id.removeprefix("account-")])
+        return format_html('<a href="{}">{}</a>', url, event.stream_id)
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("stream_id", "version", "state_schema", "created_at")
+    search_fields = ("stream_id",)
