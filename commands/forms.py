@@ -77,23 +77,23 @@ class FormSlot:
     staff_only: bool
 
 
-_SLOTS = (  # name, title, button, tellers only
-    ("deposit", "Deposit", "Deposit", False),
-    ("withdraw", "Withdraw", "Withdraw", False),
-    ("freeze", "Freeze", "Freeze account", True),
-    ("unfreeze", "Unfreeze", "Unfreeze account", True),
-    ("holder", "Holder details", "Change details", True),
-    ("close", "Close", "Close account", True),
+_SLOTS = (  # name, title, button, tellers only, offered while the account is ...
+    ("deposit", "Deposit", "Deposit", False, {"open", "frozen"}),
+    ("withdraw", "Withdraw", "Withdraw", False, {"open"}),
+    ("freeze", "Freeze", "Freeze account", True, {"open"}),
+    ("unfreeze", "Unfreeze", "Unfreeze account", True, {"frozen"}),
+    ("holder", "Holder details", "Change details", True, {"open", "frozen"}),
+    ("close", "Close", "Close account", True, {"open", "frozen"}),
 )
 
 
-def account_forms(version: int, bound: tuple[str, CommandForm] | None = None) -> list[FormSlot]:
-    """Fresh forms for every account command at `version`, with `bound` (a failed submission) in its place.
-
-    Field names stay the API's (no prefix); element ids are made unique per form instead.
-    """
+def account_forms(version: int, status: str, bound: tuple[str, CommandForm] | None = None) -> list[FormSlot]:
+    """Fresh forms for the commands an account in `status` accepts, at `version`, with `bound` (a failed
+    submission) in its place. Field names stay the API's (no prefix); element ids are unique per form."""
     slots = []
-    for name, title, button, staff_only in _SLOTS:
+    for name, title, button, staff_only, statuses in _SLOTS:
+        if status not in statuses and not (bound and bound[0] == name):
+            continue
         form = bound[1] if bound and bound[0] == name else ACCOUNT_FORMS[name](version=version, auto_id=f"{name}-%s")
         slots.append(FormSlot(name, title, button, form, staff_only))
     return slots

@@ -189,9 +189,10 @@ def _forms(
     position: int | None = None,
 ) -> HttpResponse:
     """The account's command forms (as a fragment for htmx, else inside the full account page)."""
-    if version is None:
-        version = store.load(accounts.account_stream(account_id)).version
-    context = {"account_id": account_id, "forms": account_forms(version, bound), "position": position}
+    current = services.load_account(accounts.account_stream(account_id))
+    version = current.version if version is None else version
+    forms = account_forms(version, services.state_of(current).status, bound)
+    context = {"account_id": account_id, "forms": forms, "position": position}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, f"{FORMS_PAGE}#forms", context, status=status)
     from projections.views import account_page  # the page that shows the forms

@@ -275,6 +275,13 @@ def head_position() -> int:
     return head().position
 
 
+def last_position(stream_id: str) -> int:
+    """The global position of the stream's last event (0 for a stream with none)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(position), 0) FROM events WHERE stream_id = %s", [stream_id])
+        return int(cursor.fetchone()[0])
+
+
 def checkpoint_of(position: int) -> Checkpoint:
     """The reader checkpoint of a stored event, so a position can be used to resume or to compare."""
     if position == 0:

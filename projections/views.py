@@ -65,7 +65,8 @@ def account_page(
     """The account: summary, balance chart, ledger, and its command forms (also after a failed post)."""
     context = _account_context(request, account_id)
     if forms_context is None:
-        forms_context = {"forms": account_forms(context["version"]), "account_id": account_id}
+        status_now = context["summary"]["status"] if context["summary"] else "open"
+        forms_context = {"forms": account_forms(context["version"], status_now), "account_id": account_id}
     pending = _int(request.GET.get("pending"))
     caught_up = pending is None or all(status.has_reached(name, pending) for name in ACCOUNT_PANELS)
     context |= {"position": pending, "caught_up": caught_up, "tries": 0, "gave_up": False, "nav": "accounts"}
@@ -85,10 +86,12 @@ def account_panel(request: HttpRequest, account_id: UUID, panel: str) -> HttpRes
 @login_required
 @require_GET
 def pending_badge(request: HttpRequest, account_id: UUID) -> HttpResponse:
-    """'Saved — updating' until the account's read models reach the command's position, then a trigger that
-    refreshes the panels. Gives up (with a message) after PENDING_TRIES polls."""
+    """'Saved — updating' until the account's read models reach `position` (default: the stream's last event),
+    then a trigger that refreshes the panels. Gives up (with a message) after PENDING_TRIES polls. Asked on
+    `command-saved` (sent with every successful command form) and by its own polling."""
     _account_context(request, account_id)  # the same access check as the page
-    position, tries = _int(request.GET.get("position")), _int(request.GET.get("tries")) or 0
+    position = _int(request.GET.get("position")) or store.last_position(accounts.account_stream(account_id))
+    tries = _int(request.GET.get("tries")) or 0
     caught_up = position is None or all(status.has_reached(name, position) for name in ACCOUNT_PANELS)
     context = {
         "account_id": account_id,
