@@ -36,10 +36,24 @@ def pretty_json(value: Any) -> str:
     return format_html('<pre class="payload">{}</pre>', json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+class UserFilter(admin.SimpleListFilter):
+    """Filter events by the user in their metadata (who acted)."""
+
+    title = "user"
+    parameter_name = "user"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        users = Event.objects.values_list("metadata__user", flat=True).distinct().order_by("metadata__user")[:200]
+        return [(str(user), str(user)) for user in users if user]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(metadata__user=self.value()) if self.value() else queryset
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("position", "stream_id", "version", "type", "user", "recorded_at")
-    list_filter = ("type", "recorded_at")
+    list_filter = ("type", UserFilter, "recorded_at")
     date_hierarchy = "recorded_at"
     search_fields = ("stream_id", "metadata__correlation_id", "metadata__user")
     readonly_fields = (

@@ -279,3 +279,23 @@ def test_the_admin_is_read_only_even_for_superusers(users, account):
 
 def test_an_unknown_account_page_is_404(users):
     assert browser("teller").get(f"/accounts/{uuid.uuid4()}/").status_code == 404
+
+
+def test_the_admin_filters_events_by_user_and_finds_them_by_correlation_id(users, teller, account):
+    teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00"}, **{"X-Correlation-ID": "find-me-42"})
+    admin = browser("admin")
+
+    def rows(query: dict) -> str:
+        html = admin.get("/admin/eventstore/event/", query).content.decode()
+        return html.split('id="result_list"')[1].split("</table>")[0] if 'id="result_list"' in html else ""
+
+    by_user, by_correlation, nobody = rows({"user": "teller"}), rows({"q": "find-me-42"}), rows({"user": "nobody"})
+
+    assert "AccountOpened" in by_user and "FundsDeposited" in by_user
+    assert by_correlation.count("FundsDeposited") == 1 and "AccountOpened" not in by_correlation
+    assert "AccountOpened" not in nobody
+
+
+def test_the_rq_pages_are_for_staff_only(users):
+    assert browser("teller").get("/ops/rq/").status_code == 200
+    assert browser("alice").get("/ops/rq/").status_code == 302
