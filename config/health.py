@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -49,8 +50,8 @@ def _postgresql() -> str:
 
 
 def _redis() -> str:
-    def ping(client: object) -> str:
-        optional_redis.client().ping()
+    def ping(client: redis.Redis) -> str:
+        client.ping()
         return "ok"
 
     optional_redis.reset()  # a readiness probe must really ask, not trust a back-off
