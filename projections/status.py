@@ -9,12 +9,10 @@ from typing import Any, Literal
 from django.db import connection
 
 from eventstore import store
-from eventstore.records import Checkpoint
+from eventstore.records import ORIGIN, Checkpoint
 from projections.registry import PROJECTORS
-from projections.runner import ensure_checkpoint
 
 Status = Literal["running", "idle", "failed", "rebuilding"]
-_FINAL = store._FINAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +32,16 @@ class ProjectorStatus:
 
 
 def projector_status(name: str) -> ProjectorStatus:
-    ensure_checkpoint(name)
+    """Reads only: a projector that has never run shows as at position 0."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT transaction_id, position, failed_position, last_error, rebuilding, applied_events"
             " FROM projection_checkpoints WHERE name = %s",
             [name],
         )
-        transaction_id, position, failed_position, last_error, rebuilding, applied = cursor.fetchone()
-        # How far behind: the events a reader can see after the checkpoint, and how old the oldest one is.
-        cursor.execute(
-            f"SELECT count(*), min(recorded_at) FROM events WHERE (transaction_id, position) > (%s, %s) AND {_FINAL}",
-            [transaction_id, position],
-        )
-        lag_events, oldest = cursor.fetchone()
+        row = cursor.fetchone() or (0, 0, None, "", False, 0)
+    transaction_id, position, failed_position, last_error, rebuilding, applied = row
+    lag_events, oldest = store.backlog(Checkpoint(transaction_id, position))
     lag_seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     status: Status = (
         "failed" if failed_position is not None else "rebuilding" if rebuilding else "running" if lag_events else "idle"
@@ -70,10 +64,11 @@ def all_statuses() -> list[ProjectorStatus]:
 
 
 def checkpoint(name: str) -> Checkpoint:
-    ensure_checkpoint(name)
+    """The projector's checkpoint (ORIGIN if it has never run). Reads only."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", [name])
-        return Checkpoint(*cursor.fetchone())
+        row = cursor.fetchone()
+    return Checkpoint(*row) if row else ORIGIN
 
 
 def has_reached(name: str, position: int) -> bool:

@@ -89,7 +89,7 @@ def pending_badge(request: HttpRequest, account_id: UUID) -> HttpResponse:
     """'Saved — updating' until the account's read models reach `position` (default: the stream's last event),
     then a trigger that refreshes the panels. Gives up (with a message) after PENDING_TRIES polls. Asked on
     `command-saved` (sent with every successful command form) and by its own polling."""
-    _account_context(request, account_id)  # the same access check as the page
+    _visible_summary(request, account_id)  # the same access check as the page, without the panels' queries
     position = _int(request.GET.get("position")) or store.last_position(accounts.account_stream(account_id))
     tries = _int(request.GET.get("tries")) or 0
     caught_up = position is None or all(status.has_reached(name, position) for name in ACCOUNT_PANELS)
@@ -198,18 +198,33 @@ def ops_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
     return redirect("projections:ops")
 
 
-def _account_context(request: HttpRequest, account_id: UUID) -> dict[str, Any]:
-    """Summary, chart and ledger for the account page; 404 when missing or not the user's."""
+def _visible_summary(request: HttpRequest, account_id: UUID) -> dict[str, Any] | None:
+    """The account's summary row, or None while its read model has not caught up yet; 404 when the account does
+    not exist or is not the user's."""
     actor = actor_for(request.user)
     row = selectors.account_get(account_id=account_id, actor=actor, use_cache=False)
+    if row is not None:
+        return row
+    opened = store.load(accounts.account_stream(account_id), until_version=1).events
+    owner = getattr(opened[0].event, "owner", None) if opened else None
+    if owner is None or (not actor.sees_everything and owner != actor.username):
+        raise Http404("no such account")
+    return None
+
+
+def _account_context(request: HttpRequest, account_id: UUID) -> dict[str, Any]:
+    """Summary, chart and ledger for the account page; 404 when missing or not the user's."""
+    row = _visible_summary(request, account_id)
     if row is None:
-        history = store.load(accounts.account_stream(account_id))
-        owner = getattr(history.events[0].event, "owner", None) if history.events else None
-        if owner is None or (not actor.sees_everything and owner != actor.username):
-            raise Http404("no such account")
-        return {"account_id": account_id, "summary": None, "version": history.version, "entries": [], "line": None}
-    entries, next_cursor = selectors.ledger(account_id=account_id, cursor=request.GET.get("cursor"), limit=20)
-    recent, _ = selectors.ledger(account_id=account_id, cursor=None, limit=200)
+        version = store.load(accounts.account_stream(account_id)).version
+        return {"account_id": account_id, "summary": None, "version": version, "entries": [], "line": None}
+    page_size, cursor = 20, request.GET.get("cursor")
+    recent, _ = selectors.ledger(account_id=account_id, cursor=None, limit=200)  # the chart's points
+    if cursor:
+        entries, next_cursor = selectors.ledger(account_id=account_id, cursor=cursor, limit=page_size)
+    else:  # the first page is the newest of the chart's rows: no second query
+        entries = recent[:page_size]
+        next_cursor = str(entries[-1]["version"]) if len(entries) == page_size else None
     line = charts.balance_line([entry["balance_after"] for entry in reversed(recent)])
     currency = row["currency"]
     return {
