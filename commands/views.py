@@ -79,7 +79,12 @@ def account_command(request: HttpRequest, account_id: UUID, action: str) -> Http
     command = _COMMANDS[action](account_id=account_id, now=timezone.now(), **_BUILDERS[action](data))
     service, expected = _SERVICES[action], data.get("expected_version")
     try:
-        outcome = _run_once(request, form, lambda c: service(command=command, context=c, expected_version=expected))
+        outcome = _run_once(
+            request,
+            form,
+            lambda c: service(command=command, context=c, expected_version=expected),
+            url_account=account_id,
+        )
     except ConcurrencyError as conflict:
         return _conflict(request, account_id, action, form, conflict)
     if outcome.status >= 400:
@@ -134,10 +139,16 @@ def transfer(request: HttpRequest) -> HttpResponse:
 # --- the shared path ---------------------------------------------------------------------------------
 
 
-def _run_once(request: HttpRequest, form: CommandForm, call: Callable[[services.CommandContext], Any]) -> Outcome:
+def _run_once(
+    request: HttpRequest,
+    form: CommandForm,
+    call: Callable[[services.CommandContext], Any],
+    url_account: UUID | None = None,
+) -> Outcome:
     """Run the service once per form key; a business-rule refusal is an outcome (422) like success.
 
-    Raises Forbidden (403), AccountNotFound for an account the user may not see (404) and ConcurrencyError.
+    Raises PermissionDenied (403), Http404 when the account in the URL does not exist or is not the user's, and
+    ConcurrencyError. An account named in the form that is missing is a refusal (422), as in the API.
     """
     context = services.CommandContext(
         actor=actor_for(request.user),
@@ -148,8 +159,10 @@ def _run_once(request: HttpRequest, form: CommandForm, call: Callable[[services.
     def handler() -> Outcome:
         try:
             result = call(context)
-        except AccountNotFound:
-            raise
+        except AccountNotFound as exc:
+            if url_account is not None and exc.account_id == url_account:
+                raise
+            return Outcome(422, {"detail": str(exc), "code": exc.code})
         except DomainError as exc:
             return Outcome(422, {"detail": str(exc), "code": exc.code})
         body = {"position": result.position, "correlation_id": result.correlation_id}

@@ -299,3 +299,26 @@ def test_the_admin_filters_events_by_user_and_finds_them_by_correlation_id(users
 def test_the_rq_pages_are_for_staff_only(users):
     assert browser("teller").get("/ops/rq/").status_code == 200
     assert browser("alice").get("/ops/rq/").status_code == 302
+
+
+def test_a_transfer_to_an_unknown_account_is_an_inline_error_not_a_404(users, account):
+    client = browser("teller")
+    fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
+
+    response = client.post(
+        "/transfers/new/", {**fields, "from_account": account, "to_account": str(uuid.uuid4()), "amount": "1.00"}
+    )
+
+    assert response.status_code == 422
+    assert "receiving account" in response.content.decode() and 'value="1.00"' in response.content.decode()
+
+
+def test_a_customer_transferring_out_of_someone_elses_account_learns_nothing_more(users, teller):
+    bobs = open_account(teller, owner="bob", holder_name="Bob Builder")
+    alices = open_account(teller, owner="alice")
+    client = browser("alice")
+    fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
+
+    response = client.post("/transfers/new/", {**fields, "from_account": bobs, "to_account": alices, "amount": "1.00"})
+
+    assert response.status_code == 422 and "does not exist" in response.content.decode()
