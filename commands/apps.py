@@ -9,6 +9,13 @@ class CommandsConfig(AppConfig):
 
     def ready(self) -> None:
         from commands.domain import accounts
+        from eventstore import states
         from eventstore.codec import codec
 
         codec.register(*accounts.EVENTS)
+        states.register(
+            stream_prefix=accounts.STREAM_PREFIX,
+            schema=accounts.STATE_SCHEMA,
+            initial=accounts.Account(),
+            evolve=accounts.evolve,
+        )

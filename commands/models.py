@@ -16,8 +16,7 @@ class IdempotencyRecord(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64)
-    # NULL only inside the claiming transaction, before the outcome is known; never committed so.
-    status = models.PositiveSmallIntegerField(null=True)
+    status = models.PositiveSmallIntegerField()
     body = models.JSONField(default=dict)
     headers = models.JSONField(default=dict)
     created_at = models.DateTimeField()

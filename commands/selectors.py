@@ -14,7 +14,7 @@ from commands.domain import accounts
 from commands.domain.accounts import Account
 from commands.domain.errors import AccountNotFound
 from commands.permissions import Actor
-from commands.services import load_account, state_of
+from commands.services import load_account
 from eventstore import store
 from eventstore.records import Recorded
 
@@ -38,15 +38,16 @@ def account_state(
     """
     stream = accounts.account_stream(account_id)
     current = load_account(stream)
-    permissions.require_access(actor, account_id, state_of(current))
-    history = current if version is None and at is None else load_account(stream, until_version=version, until_time=at)
+    permissions.require_access(actor, account_id, current.state)
+    loaded = current if version is None and at is None else load_account(stream, until_version=version, until_time=at)
+    history = loaded.history
     if history.version == 0 or history.recorded_at is None:
         raise AccountNotFound(f"account {account_id} did not exist yet at that point", account_id=account_id)
-    return AccountAsOf(account_id, state_of(history), history.version, history.position, history.recorded_at)
+    return AccountAsOf(account_id, loaded.state, history.version, history.position, history.recorded_at)
 
 
 def account_events(*, account_id: UUID, actor: Actor, after_version: int, limit: int) -> list[Recorded]:
     """Up to `limit` events of the account's stream after `after_version`, oldest first."""
     stream = accounts.account_stream(account_id)
-    permissions.require_access(actor, account_id, state_of(load_account(stream)))
+    permissions.require_access(actor, account_id, load_account(stream).state)
     return store.load_range(stream, after_version=after_version, limit=limit)

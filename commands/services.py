@@ -7,13 +7,17 @@ Contract shared by every service:
 - `expected_version` given: strict, a stream at any other version raises ConcurrencyError. Not given: the
   version just loaded, and a lost race is retried from a fresh load up to MAX_ATTEMPTS times in all.
 - A command that has already taken effect appends nothing and returns the stream's current version.
-- Runs in the caller's transaction when there is one (the idempotency layer opens one); the append itself is
-  one atomic statement. After the commit, every projector's wake-up is enqueued (projections.jobs), robustly:
-  Redis being down never turns a stored command into an error.
+- Transactions: with no enclosing transaction, each command runs in one of its own, and runs again in a new
+  one when the store refuses the append as stale (eventstore.transactions). Inside a caller's transaction
+  (the idempotency layer opens one) it runs there, and StaleTransaction goes up to that caller, which
+  retries the same way. The append is the transaction's first write, so it is rarely stale at all.
+  After the commit, every projector's wake-up is enqueued (projections.jobs), robustly: Redis being down
+  never turns a stored command into an error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +32,11 @@ from commands.domain.accounts import Account, AccountCommand
 from commands.permissions import Actor
 from eventstore import store
 from eventstore.codec import load as load_dataclass
-from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StreamAppend, StreamHistory
+from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StaleTransaction, StreamAppend, StreamHistory
+from eventstore.transactions import atomic_with_retries
 from projections.jobs import schedule_catch_up
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 T = TypeVar("T")
 
@@ -129,8 +135,9 @@ def transfer_execute(
     target_stream = accounts.account_stream(command.to_account)
 
     def attempt() -> TransferResult:
-        source, target = load_account(source_stream), load_account(target_stream)
-        source_state, target_state = state_of(source), state_of(target)
+        loaded_source, loaded_target = load_account(source_stream), load_account(target_stream)
+        source, target = loaded_source.history, loaded_target.history
+        source_state, target_state = loaded_source.state, loaded_target.state
         permissions.require_access(context.actor, command.from_account, source_state)
         _check_expected(source_stream, from_expected_version, source)
         _check_expected(target_stream, to_expected_version, target)
@@ -161,13 +168,39 @@ def account_currency(account_id: UUID) -> str:
     return currency or money.DEFAULT_CURRENCY
 
 
-def load_account(stream: str, *, until_version: int | None = None, until_time: datetime | None = None) -> StreamHistory:
-    """An account stream from its newest snapshot of the current state schema, within the given bounds."""
-    return store.load(stream, until_version=until_version, until_time=until_time, snapshot_schema=accounts.STATE_SCHEMA)
+@dataclass(frozen=True, slots=True)
+class LoadedAccount:
+    """An account stream as loaded (newest snapshot + the events after it) and its state at `history.version`."""
+
+    history: StreamHistory
+    state: Account
 
 
-def state_of(history: StreamHistory) -> Account:
+def load_account(stream: str, *, until_version: int | None = None, until_time: datetime | None = None) -> LoadedAccount:
+    """An account stream and its state, within the given bounds, from its newest snapshot of the current state
+    schema (the store has checked its digest) plus the events after it.
+
+    The state counts the events folded into it: if that count is not the stream's version, the snapshot
+    does not hold the state at its version (kept at the wrong version, or from a bug). It is then ignored,
+    logged, and the state is folded from the first event, so a bad snapshot changes no balance, no temporal
+    query and no decision.
+    """
+    history = store.load(
+        stream, until_version=until_version, until_time=until_time, snapshot_schema=accounts.STATE_SCHEMA
+    )
     start = load_dataclass(Account, history.snapshot.state) if history.snapshot else Account()
+    state = _fold(history, start)
+    if state.version != history.version:
+        log.warning(
+            "snapshot ignored: its state is not at its version",
+            extra={"stream_id": stream, "version": history.snapshot and history.snapshot.version},
+        )
+        history = store.load(stream, until_version=until_version, until_time=until_time)
+        state = _fold(history, Account())
+    return LoadedAccount(history, state)
+
+
+def _fold(history: StreamHistory, start: Account) -> Account:
     return accounts.fold([cast(accounts.AccountEvent, recorded.event) for recorded in history.events], start)
 
 
@@ -182,8 +215,8 @@ def _execute(
     stream = accounts.account_stream(command.account_id)
 
     def attempt() -> AccountResult:
-        history = load_account(stream)
-        state = state_of(history)
+        loaded = load_account(stream)
+        history, state = loaded.history, loaded.state
         if check_access:
             permissions.require_access(context.actor, command.account_id, state)
         _check_expected(stream, expected_version, history)
@@ -204,19 +237,27 @@ def _execute(
 
 
 def _with_retries(attempt: Callable[[], T], *, strict: bool) -> T:
-    """Run `attempt`; when the service chose the expected version, retry a lost race from a fresh load.
+    """Run `attempt` in a transaction (see the module docstring); when the service chose the expected version,
+    retry a lost race from a fresh load.
 
-    Each retry reloads inside the same transaction: under READ COMMITTED every statement sees the latest
-    commits, and a lost race never breaks the transaction (events_append catches it).
+    A lost race is retried inside the same transaction: under READ COMMITTED every statement sees the latest
+    commits, and a lost race never breaks the transaction (events_append catches it). A stale transaction
+    cannot be mended inside it: StaleTransaction goes to atomic_with_retries, which starts a new one.
     """
     attempts = 1 if strict else MAX_ATTEMPTS
-    for number in range(1, attempts + 1):
-        try:
-            return attempt()
-        except ConcurrencyError:
-            if number == attempts:
+
+    def in_transaction() -> T:
+        for number in range(1, attempts + 1):
+            try:
+                return attempt()
+            except StaleTransaction:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            except ConcurrencyError:
+                if number == attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return atomic_with_retries(in_transaction)
 
 
 def _snapshot(state: Account, events: Sequence[accounts.AccountEvent]) -> SnapshotState:

@@ -204,8 +204,8 @@ def _forms(
 ) -> HttpResponse:
     """The account's command forms (as a fragment for htmx, else inside the full account page)."""
     current = services.load_account(accounts.account_stream(account_id))
-    version = current.version if version is None else version
-    forms = account_forms(version, services.state_of(current).status, bound)
+    version = current.history.version if version is None else version
+    forms = account_forms(version, current.state.status, bound)
     context = {"account_id": account_id, "forms": forms, "position": position}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, f"{FORMS_PAGE}#forms", context, status=status)

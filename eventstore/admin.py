@@ -12,6 +12,8 @@ from django.utils.html import format_html
 
 from eventstore.models import Event, Snapshot
 
+ACCOUNT_STREAM_PREFIX = "account-"  # links to the history page (the store itself knows no stream kinds)
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """No add, change or delete permission for anyone (superusers included), and no bulk actions."""
@@ -66,7 +68,6 @@ class EventAdmin(ReadOnlyAdmin):
         "data_pretty",
         "metadata_pretty",
         "recorded_at",
-        "transaction_id",
         "hash",
     )
     fields = readonly_fields
@@ -86,9 +87,9 @@ class EventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="history page")
     def stream_history(self, event: Event) -> str:
-        if not event.stream_id.startswith("account-"):
+        if not event.stream_id.startswith(ACCOUNT_STREAM_PREFIX):
             return "—"
-        url = reverse("commands:history", args=[event.stream_id.removeprefix("account-")])
+        url = reverse("commands:history", args=[event.stream_id.removeprefix(ACCOUNT_STREAM_PREFIX)])
         return format_html('<a href="{}">{}</a>', url, event.stream_id)
 
 

@@ -10,10 +10,10 @@ from django.db import models
 
 
 class Event(models.Model):
-    """One immutable event. Readers order by (transaction_id, position); see eventstore.store.read_all."""
+    """One immutable event. `position` is its place in the global order (writing transaction's id * 2^20 + its
+    index in that transaction); readers read in position order below the horizon (eventstore.store)."""
 
-    position = models.BigAutoField(primary_key=True)
-    transaction_id = models.BigIntegerField(editable=False)
+    position = models.BigIntegerField(primary_key=True)
     stream_id = models.TextField()
     version = models.IntegerField()
     type = models.TextField()
@@ -33,12 +33,18 @@ class Event(models.Model):
 
 
 class Snapshot(models.Model):
-    """An aggregate's state at a stream version. Disposable: deleting every row changes no result."""
+    """An aggregate's state at a stream version. Disposable: deleting every row changes no result.
+
+    Written only by `events_append`, never updated (a trigger refuses it). `digest` binds the state to the hash
+    of the event at `version`; a snapshot that does not match is ignored on load and reported by
+    verify_eventstore, which also re-folds the stream and compares.
+    """
 
     stream_id = models.TextField()
     version = models.IntegerField()
     state_schema = models.SmallIntegerField()
     state = models.JSONField()
+    digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

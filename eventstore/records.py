@@ -20,16 +20,27 @@ class ConcurrencyError(Exception):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
 
 
+class StaleTransaction(ConcurrencyError):
+    """This transaction is older than the one that wrote a stream's head: appending would put the stream's new
+    version before its previous one in reader order. Nothing was written.
+
+    Only a new transaction can append: roll back and run the command again (eventstore.transactions does).
+    It is a ConcurrencyError so that, where nobody can retry, it is answered as a conflict (409).
+    """
+
+    def __init__(self, stream_id: str, version: int) -> None:
+        Exception.__init__(
+            self, f"{stream_id}: its head (version {version}) was written by a newer transaction; run again"
+        )
+        self.stream_id, self.expected, self.actual = stream_id, version, version
+
+
 class UndecodableEvent(Exception):
     """A stored event that this code cannot decode; `decoded` holds the events before it in the batch."""
 
     def __init__(self, position: int, type_name: str, error: Exception, decoded: list[Recorded]) -> None:
         super().__init__(f"event at position {position} ({type_name}) does not decode: {error}")
         self.position, self.type_name, self.decoded = position, type_name, decoded
-
-
-class UnknownPosition(LookupError):
-    """A position that names no stored event was given as a reader's starting point."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +64,6 @@ class Metadata:
         }
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Checkpoint:
-    """A reader's place in the global log. Readers order events by (transaction_id, position)."""
-
-    transaction_id: int
-    position: int
-
-
-ORIGIN = Checkpoint(0, 0)
-
-
 @dataclass(frozen=True, slots=True)
 class SnapshotState:
     """An aggregate's state after an append; the store keeps it when the snapshot policy says so."""
@@ -84,11 +84,10 @@ class StreamAppend:
 
 @dataclass(frozen=True, slots=True)
 class AppendResult:
-    """The streams' new versions, and the global position and checkpoint of the last event written."""
+    """The streams' new versions, and the global position of the last event written."""
 
     versions: dict[str, int]
     position: int
-    checkpoint: Checkpoint
     recorded_at: datetime
 
     @property
@@ -103,7 +102,6 @@ class Recorded:
     """A stored event: the decoded (and upcast) `event`, plus everything the store knows about it."""
 
     position: int
-    transaction_id: int
     stream_id: str
     version: int
     type: str
@@ -113,10 +111,6 @@ class Recorded:
     metadata: dict[str, Any]
     recorded_at: datetime
     hash: str
-
-    @property
-    def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.transaction_id, self.position)
 
     def as_json(self) -> dict[str, Any]:
         """The wire shape of DESIGN.md section 11 (stored data, not the upcast event)."""
@@ -135,6 +129,8 @@ class Recorded:
 
 @dataclass(frozen=True, slots=True)
 class StoredSnapshot:
+    """A snapshot whose digest matched the hash of the event at its version when it was loaded."""
+
     version: int
     state: dict[str, Any]
     state_schema: int

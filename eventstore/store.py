@@ -1,21 +1,27 @@
 """Append events to streams and read them back.
 
-Guarantees (DESIGN.md section 4; each has a test in tests/eventstore):
+Guarantees (docs/architecture.md; each has a test in tests/eventstore):
 - Optimistic concurrency: a stream only grows from the version the writer expected; a conflict raises
   `ConcurrencyError` and writes nothing. `UNIQUE (stream_id, version)` is the final arbiter, so this holds at
   any isolation level.
 - Atomic multi-stream append: `append_streams` writes all streams or none.
-- No reader skips a late commit: `read_all` returns events in (transaction_id, position) order and only those
-  written by transactions older than every transaction still running (the horizon). A writer that commits
-  late therefore delays readers; it is never overtaken. Writers never wait for each other.
+- One global order: an event's position is its transaction's id * 2^20 + its index in the transaction.
+  Readers see events in position order and only below the horizon (`events_horizon()`: nothing can ever
+  commit below it), so a reader never skips a late commit, positions only go up, and one position is a
+  complete checkpoint. An append from a transaction older than the writer of a stream's head raises
+  `StaleTransaction` (run the command again in a new transaction), so every stream's versions are in
+  position order too. Writers on different streams never wait for each other.
 - Append-only: this module only INSERTs and SELECTs `events`; triggers reject UPDATE, DELETE and TRUNCATE.
+- Snapshots are checked on load: one whose digest does not match the hash of the event at its version is
+  ignored (and logged); the stream is folded from an older snapshot or from its first event.
 
-Every function runs in the caller's transaction when there is one (appends use a savepoint), else in its own.
+Every function runs in the caller's transaction when there is one, else in its own.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,28 +33,23 @@ from django.db import connection
 from eventstore.codec import CodecError, codec, dump
 from eventstore.hashchain import event_body
 from eventstore.records import (
-    ORIGIN,
     AppendResult,
-    Checkpoint,
     ConcurrencyError,
     Metadata,
     Recorded,
     SnapshotState,
+    StaleTransaction,
     StoredSnapshot,
     StreamAppend,
     StreamHistory,
     UndecodableEvent,
-    UnknownPosition,
 )
 
-_COLUMNS = "position, transaction_id, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
-# Final events: written by transactions older than every running one; plus the reader's own, when its
-# transaction is itself the oldest running one (nothing older can still commit before them).
-_FINAL = (
-    "(transaction_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    " OR (transaction_id = pg_current_xact_id_if_assigned()::text::bigint"
-    "     AND pg_current_xact_id_if_assigned() = pg_snapshot_xmin(pg_current_snapshot())))"
-)
+log = logging.getLogger(__name__)
+_COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, recorded_at, hash"
+# Events no reader can be overtaken on: below the horizon, nothing can commit any more (migration 0003).
+_FINAL = "position < events_horizon()"
+_SNAPSHOTS_TRIED = 3  # newest snapshots checked on load before folding from the first event
 
 
 def append(
@@ -61,7 +62,8 @@ def append(
 ) -> AppendResult:
     """Append `events` to one stream that must be at `expected_version` (0: the stream must not exist).
 
-    Raises ConcurrencyError (nothing written) or CodecError (an unregistered or unstorable event).
+    Raises ConcurrencyError (nothing written), StaleTransaction (nothing written; only a new transaction can
+    append) or CodecError (an unregistered or unstorable event).
     `snapshot` is the aggregate's state after these events, kept when the snapshot policy says so.
     """
     return append_streams([StreamAppend(stream_id, events, expected_version, snapshot)], metadata=metadata)
@@ -71,9 +73,9 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
     """Append to several streams in one transaction: every stream must be at its expected version, and
     either all events are stored or none (ConcurrencyError names the first stream that conflicted).
 
-    One statement, one round trip (the database function `events_append`): it checks the heads, chains the
-    hashes, inserts, and keeps due snapshots. A lost race is caught inside it, so a ConcurrencyError leaves
-    an enclosing transaction usable.
+    One statement, one round trip (the database function `events_append`): it checks the heads, refuses a
+    stale transaction, numbers the positions, chains the hashes, inserts, and keeps due snapshots. A lost race
+    is caught inside it, so a ConcurrencyError (or StaleTransaction) leaves the transaction usable.
     """
     if not appends or any(not item.events for item in appends):
         raise ValueError("append needs at least one event for every stream")
@@ -104,8 +106,8 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
-            "SELECT out_stream_id, out_version, out_position, out_transaction_id, out_recorded_at,"
-            " out_conflict FROM events_append(%s, %s, %s, %s, %s::smallint[], %s::jsonb[], %s::bytea[],"
+            "SELECT out_stream_id, out_version, out_position, out_recorded_at, out_conflict"
+            " FROM events_append(%s, %s, %s, %s, %s::smallint[], %s::jsonb[], %s::bytea[],"
             " %s::jsonb,"
             " %s::jsonb[], %s::smallint[])",
             [
@@ -122,12 +124,13 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
             ],
         )
         rows = cursor.fetchall()
-    if rows[0][5]:
-        stream_id, actual = rows[0][0], rows[0][1]
+    stream_id, version, _, recorded_at, conflict = rows[0]
+    if conflict == "stale":
+        raise StaleTransaction(stream_id, version)
+    if conflict:
         expected = next(item.expected_version for item in appends if item.stream_id == stream_id)
-        raise ConcurrencyError(stream_id, expected, actual)
-    position, transaction_id = max((row[2], row[3]) for row in rows)
-    return AppendResult({row[0]: row[1] for row in rows}, position, Checkpoint(transaction_id, position), rows[0][4])
+        raise ConcurrencyError(stream_id, expected, version)
+    return AppendResult({row[0]: row[1] for row in rows}, max(row[2] for row in rows), recorded_at)
 
 
 def _due_snapshot(item: StreamAppend) -> tuple[str | None, int | None]:
@@ -161,7 +164,7 @@ def load(
         bounds.append("recorded_at <= %s")
         params.append(until_time)
     with connection.cursor() as cursor:
-        snapshot = _newest_snapshot(cursor, bounds, params, snapshot_schema)
+        snapshot = _newest_snapshot(cursor, stream_id, until_version, until_time, snapshot_schema)
         after = snapshot.version if snapshot else 0
         where = " AND ".join(bounds)
         cursor.execute(
@@ -182,29 +185,27 @@ def load_range(stream_id: str, *, after_version: int, limit: int) -> list[Record
         return [_recorded(row) for row in cursor.fetchall()]
 
 
-def read_all(after: Checkpoint | int = ORIGIN, limit: int = 1000) -> list[Recorded]:
-    """Up to `limit` events after `after`, in reader order, written by transactions that have all finished.
+def read_all(after: int = 0, limit: int = 1000) -> list[Recorded]:
+    """Up to `limit` events with positions above `after`, in position order, below the horizon.
 
-    `after` is a Checkpoint, or the position of an event already read (0 for the start); a position that
-    names no event raises UnknownPosition. Resuming from the last returned event never skips nor repeats one.
+    `after` is any position (0 for the start), normally the last one a reader has seen: resuming from it
+    never skips nor repeats an event, because no event can ever appear at or below a position returned.
     """
-    start = checkpoint_of(after) if isinstance(after, int) else after
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE (transaction_id, position) > (%s, %s)"
-            f" AND {_FINAL} ORDER BY transaction_id, position LIMIT %s",
-            [start.transaction_id, start.position, limit],
+            f"SELECT {_COLUMNS} FROM events WHERE position > %s AND {_FINAL} ORDER BY position LIMIT %s",
+            [after, limit],
         )
         return _decode_all(cursor.fetchall())
 
 
-def read_range(first: int, last: int, *, after: Checkpoint = ORIGIN, limit: int = 1000) -> list[Recorded]:
+def read_range(first: int, last: int, *, after: int = 0, limit: int = 1000) -> list[Recorded]:
     """Like read_all, but only events whose position lies in [first, last] (for replaying a range)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE position BETWEEN %s AND %s AND (transaction_id, position) > (%s, %s)"
-            f" AND {_FINAL} ORDER BY transaction_id, position LIMIT %s",
-            [first, last, after.transaction_id, after.position, limit],
+            f"SELECT {_COLUMNS} FROM events WHERE position BETWEEN %s AND %s AND position > %s AND {_FINAL}"
+            " ORDER BY position LIMIT %s",
+            [first, last, after, limit],
         )
         return _decode_all(cursor.fetchall())
 
@@ -259,28 +260,19 @@ def find(
         return _decode_all(cursor.fetchall())
 
 
-def head() -> Checkpoint:
-    """The checkpoint of the last event a reader can see now (ORIGIN for an empty store)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT transaction_id, position FROM events WHERE {_FINAL}"
-            " ORDER BY transaction_id DESC, position DESC LIMIT 1"
-        )
-        row = cursor.fetchone()
-    return Checkpoint(*row) if row else ORIGIN
-
-
 def head_position() -> int:
     """The position of the last event a reader can see now (0 for an empty store)."""
-    return head().position
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(position), 0) FROM events WHERE {_FINAL}")
+        return int(cursor.fetchone()[0])
 
 
-def backlog(after: Checkpoint) -> tuple[int, datetime | None]:
+def backlog(after: int) -> tuple[int, datetime | None]:
     """How many events a reader at `after` has still to read, and when the oldest of them was recorded."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*), min(recorded_at) FROM events WHERE (transaction_id, position) > (%s, %s) AND {_FINAL}",
-            [after.transaction_id, after.position],
+            f"SELECT count(*), min(recorded_at) FROM events WHERE position > %s AND {_FINAL}",
+            [after],
         )
         count, oldest = cursor.fetchone()
     return int(count), oldest
@@ -293,31 +285,31 @@ def last_position(stream_id: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def checkpoint_of(position: int) -> Checkpoint:
-    """The reader checkpoint of a stored event, so a position can be used to resume or to compare."""
-    if position == 0:
-        return ORIGIN
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT transaction_id FROM events WHERE position = %s", [position])
-        row = cursor.fetchone()
-    if row is None:
-        raise UnknownPosition(f"no event is stored at position {position}")
-    return Checkpoint(row[0], position)
-
-
-def _newest_snapshot(cursor: Any, bounds: list[str], params: list[Any], schema: int | None) -> StoredSnapshot | None:
+def _newest_snapshot(
+    cursor: Any, stream_id: str, until_version: int | None, until_time: datetime | None, schema: int | None
+) -> StoredSnapshot | None:
+    """The newest snapshot of `schema` whose event lies inside the bounds (so a temporal query never sees a
+    later state) and whose digest matches that event's hash; every newer one that does not is logged."""
     if schema is None:
         return None
-    # The snapshot's own event must lie inside the bounds, so a temporal query never sees a later state.
-    where = " AND ".join(f"e.{bound}" for bound in bounds)
     cursor.execute(
-        "SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at FROM snapshots s JOIN events e"
-        " ON e.stream_id = s.stream_id AND e.version = s.version"
-        f" WHERE {where} AND s.state_schema = %s ORDER BY s.version DESC LIMIT 1",
-        [*params, schema],
-    )
-    row = cursor.fetchone()
-    return StoredSnapshot(row[0], _json(row[1]), row[2], row[3], row[4]) if row else None
+        "SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at,"
+        " e.hash IS NOT NULL AND s.digest = snapshot_digest(e.hash, s.state_schema, s.state)"
+        " FROM snapshots s LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version"
+        " WHERE s.stream_id = %s AND s.state_schema = %s AND s.version <= %s"
+        " AND (%s::timestamptz IS NULL OR e.recorded_at IS NULL OR e.recorded_at <= %s::timestamptz)"
+        " ORDER BY s.version DESC LIMIT %s",
+        [stream_id, schema, until_version if until_version is not None else 2**31 - 1, until_time, until_time,
+         _SNAPSHOTS_TRIED],
+    )  # fmt: skip
+    for version, state, state_schema, position, recorded_at, valid in cursor.fetchall():
+        if valid:
+            return StoredSnapshot(version, _json(state), state_schema, position, recorded_at)
+        log.warning(
+            "snapshot ignored: it does not match its stream",
+            extra={"stream_id": stream_id, "version": version, "state_schema": state_schema},
+        )
+    return None
 
 
 def _json(value: Any) -> Any:
@@ -327,7 +319,6 @@ def _json(value: Any) -> Any:
 def _recorded(row: tuple[Any, ...]) -> Recorded:
     (
         position,
-        transaction_id,
         stream_id,
         version,
         type_,
@@ -340,7 +331,6 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
     data, metadata = _json(data), _json(metadata)
     return Recorded(
         position=position,
-        transaction_id=transaction_id,
         stream_id=stream_id,
         version=version,
         type=type_,

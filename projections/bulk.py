@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventstore.records import Recorded
+from projections.projector import OutOfOrder
 
 
 def upsert(
@@ -58,15 +59,24 @@ def evolve_rows(
     events: Sequence[Recorded],
     rows: dict[Any, dict[str, Any]],
     step: Callable[[dict[str, Any] | None, Recorded], dict[str, Any]],
+    *,
+    replay: bool = False,
 ) -> dict[Any, dict[str, Any]]:
-    """Fold each stream's new events into its row (keyed by the event's `account_id`), skipping events at or
-    below the version the row already reflects; returns only the rows that changed. `step(row, recorded)`
-    returns the new row, with its `version`."""
+    """Fold each stream's events into its row (keyed by the event's `account_id`); returns only the rows that
+    changed. `step(row, recorded)` returns the new row, with its `version`.
+
+    Each event must be its row's next version (1 for a row that does not exist yet); anything else raises
+    OutOfOrder, so a row never skips an event nor counts one twice. With `replay`, an event the row already
+    reflects is skipped instead.
+    """
     changed: dict[Any, dict[str, Any]] = {}
     for recorded in events:
         key = recorded.event.account_id  # type: ignore[attr-defined]
         row = rows.get(key)
-        if row is not None and recorded.version <= row["version"]:
-            continue  # already applied
+        reflected = row["version"] if row is not None else 0
+        if recorded.version != reflected + 1:
+            if replay and recorded.version <= reflected:
+                continue
+            raise OutOfOrder(recorded, f"its row reflects version {reflected}")
         rows[key] = changed[key] = step(row, recorded)
     return changed

@@ -13,13 +13,14 @@ from django.db import models
 
 
 class ProjectionCheckpoint(models.Model):
-    """How far a projector has read the global log, in reader order (transaction_id, position).
+    """How far a projector has read the global log: the position of the last event it applied.
 
-    Moved in the same transaction as the read-model rows it covers, so applying is exactly-once.
+    Moved in the same transaction as the read-model rows it covers, so applying is exactly-once; and since no
+    event can ever appear at or below a position a reader has seen, `position >= p` means exactly that the
+    event at `p` is applied.
     """
 
     name = models.CharField(max_length=100, primary_key=True)
-    transaction_id = models.BigIntegerField(default=0)
     position = models.BigIntegerField(default=0)
     applied_events = models.BigIntegerField(default=0)
     failed_position = models.BigIntegerField(null=True, blank=True)
@@ -98,6 +99,21 @@ class LedgerEntry(models.Model):
         return f"{self.account_id}@{self.version} {self.kind} {self.amount}"
 
 
+class LedgerHead(models.Model):
+    """Projector `ledger_entries`: where each account's ledger stands (the last version seen, of any event
+    type, and the running balance), so a gap in a stream is noticed even between money movements."""
+
+    account_id = models.UUIDField(primary_key=True)
+    version = models.IntegerField()
+    balance = models.BigIntegerField()
+
+    class Meta:
+        db_table = "ledger_heads"
+
+    def __str__(self) -> str:
+        return f"{self.account_id}@{self.version}"
+
+
 class AccountSearch(models.Model):
     """Projector `account_search`: full-text search over holder, email, id and references."""
 
@@ -130,8 +146,7 @@ class DailyTotal(models.Model):
     transfers = models.BigIntegerField(default=0)
     transfer_count = models.IntegerField(default=0)
     accounts_opened = models.IntegerField(default=0)
-    # The last event applied to this row, in reader order: re-applying an event changes nothing.
-    last_transaction_id = models.BigIntegerField(default=0)
+    # The position of the last event counted into this row: a replay of it changes nothing.
     last_position = models.BigIntegerField(default=0)
 
     class Meta:

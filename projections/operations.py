@@ -2,8 +2,10 @@
 
 Rebuild and verify build a projector's read model from position 0 into shadow tables while the live tables
 keep serving. Rebuild then swaps the shadow tables in, in one transaction, under the projector's lock so no
-batch is half-applied across the swap; verify compares them with the live tables at the same checkpoint.
-Any failure drops the shadow tables and leaves the live ones untouched.
+batch is half-applied across the swap. Verify compares the live tables with them at the same checkpoint, and
+with the oracle (projections.oracle: each account's stream read by id and folded, sharing no code path with
+the projectors), which catches what a rebuild through the same reader would reproduce. Any failure drops the
+shadow tables and leaves the live ones untouched.
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ from typing import Any
 from django.db import connection, transaction
 
 from eventstore import store
-from eventstore.records import Checkpoint
-from projections import cache
+from projections import cache, oracle
 from projections.models import OperatorAction
+from projections.oracle import Difference, Differences
 from projections.projector import Projector
 from projections.runner import BATCH_SIZE, catch_up, drain, ensure_checkpoint, lock_blocking
 from projections.status import checkpoint
 from projections.target import LIVE, SHADOW, SHADOW_SUFFIX
 
 Progress = Callable[[int], None]
-MAX_SHOWN_DIFFERENCES = 20
 
 
 class OperationError(Exception):
@@ -58,12 +59,11 @@ def skip(projector: Projector, *, position: int, user: str) -> None:
         failed = _failed_position(projector.name)
         if failed != position:
             raise OperationError(f"{projector.name} is not failed at position {position} (failed at: {failed})")
-        skipped = store.checkpoint_of(position)
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE projection_checkpoints SET transaction_id = %s, position = %s, failed_position = NULL,"
+                "UPDATE projection_checkpoints SET position = %s, failed_position = NULL,"
                 " failed_event_type = '', last_error = '' WHERE name = %s",
-                [skipped.transaction_id, skipped.position, projector.name],
+                [position, projector.name],
             )
         record(user, "skip", projector.name, position=position)
 
@@ -72,7 +72,7 @@ def skip(projector: Projector, *, position: int, user: str) -> None:
 class RebuildResult:
     name: str
     events: int
-    checkpoint: Checkpoint
+    checkpoint: int
 
 
 def rebuild(
@@ -94,13 +94,13 @@ def rebuild(
             done = checkpoint(shadow_name)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "UPDATE projection_checkpoints SET transaction_id = %s, position = %s, failed_position = NULL,"
+                    "UPDATE projection_checkpoints SET position = %s, failed_position = NULL,"
                     " failed_event_type = '', last_error = '', rebuilding = false,"
                     " applied_events = applied_events + %s WHERE name = %s",
-                    [done.transaction_id, done.position, events, projector.name],
+                    [done, events, projector.name],
                 )
                 cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
-            record(user, "rebuild", projector.name, events=events, position=done.position)
+            record(user, "rebuild", projector.name, events=events, position=done)
             if "account_summaries" in projector.tables:
                 transaction.on_commit(cache.clear)
         return RebuildResult(projector.name, events, done)
@@ -111,22 +111,27 @@ def rebuild(
 
 
 @dataclass
-class Difference:
-    table: str
-    side: str  # "live only" or "rebuilt only"
-    row: dict[str, Any]
-
-
-@dataclass
 class VerifyResult:
     name: str
-    checkpoint: int
-    differences: list[Difference] = field(default_factory=list)
-    difference_count: int = 0
+    checkpoint: int  # of the rebuild comparison; the fold comparison reports its own (fold.checkpoint)
+    rebuild: Differences = field(default_factory=Differences)
+    fold: oracle.OracleResult = field(default_factory=oracle.OracleResult)
+
+    @property
+    def difference_count(self) -> int:
+        return self.rebuild.count + self.fold.count
+
+    @property
+    def differences(self) -> list[Difference]:
+        return self.rebuild.shown + self.fold.shown
 
 
 def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> VerifyResult:
-    """Rebuild into shadow tables up to the live checkpoint and compare; the live tables are not touched."""
+    """Compare the live tables with a rebuild up to the live checkpoint, and with the fold of every stream.
+
+    The live tables are not touched; the live projector waits only while the rebuilt tables are compared.
+    Raises OperationError if an event fails to apply during the rebuild.
+    """
     shadow_name = projector.name + SHADOW_SUFFIX + "verify"
     try:
         _build_shadow(projector, shadow_name, batch_size, progress, until=checkpoint(projector.name))
@@ -135,24 +140,35 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
             live = checkpoint(projector.name)
             drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=live)
             _raise_if_failed(shadow_name)
-            result = VerifyResult(projector.name, live.position)
+            result = VerifyResult(projector.name, live)
             for table in projector.tables:
-                _compare(projector, table, result)
-        return result
+                _compare(projector, table, result.rebuild)
     finally:
         _drop_shadow(projector, shadow_name)
+    result.fold = oracle.differences(projector.tables, projector.name)
+    return result
 
 
 def replay(projector: Projector, *, first: int, last: int, user: str, batch_size: int = BATCH_SIZE) -> int:
     """Re-apply the events with positions in [first, last] to the live tables. Rows that already reflect an
-    event are left as they are (projectors are idempotent), so this adds what a fixed projector had missed;
-    to recompute wrong values, rebuild. Returns how many events were passed to the projector."""
-    total, after = 0, Checkpoint(0, 0)
+    event are left as they are, so this only adds what a row is missing; to recompute wrong values, rebuild.
+    Returns how many events were passed to the projector.
+
+    Raises OperationError for a range above the projector's checkpoint: those events are the runner's to
+    apply, with the checkpoint, and applying them here would make the runner's later batch a step back.
+    """
+    reached = checkpoint(projector.name)
+    if last > reached:
+        raise OperationError(
+            f"{projector.name} has applied events up to position {reached}; replay a range at or below it"
+            " (the projector applies what lies beyond, in order)"
+        )
+    total, after = 0, 0
     while events := store.read_range(first, last, after=after, limit=batch_size):
         with transaction.atomic(), connection.cursor() as cursor:
             lock_blocking(projector.name)
-            projector.apply(cursor, events, LIVE)
-        total, after = total + len(events), events[-1].checkpoint
+            projector.apply(cursor, events, LIVE, replay=True)
+        total, after = total + len(events), events[-1].position
     record(user, "replay", projector.name, first=first, last=last, events=total)
     return total
 
@@ -162,7 +178,7 @@ def _build_shadow(
     shadow_name: str,
     batch_size: int,
     progress: Progress | None,
-    until: Checkpoint | None = None,
+    until: int | None = None,
 ) -> int:
     _drop_shadow(projector, shadow_name)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -205,8 +221,10 @@ def _index_names(cursor: Any, table: str) -> dict[str, str]:
     }
 
 
-def _compare(projector: Projector, table: str, result: VerifyResult) -> None:
+def _compare(projector: Projector, table: str, result: Differences) -> None:
+    """Rows only in the live table or only in the rebuilt one (EXCEPT both ways, on every compared column)."""
     ignored = set(projector.ignore.get(table, ()))
+    keys = projector.compare[table]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
@@ -214,17 +232,13 @@ def _compare(projector: Projector, table: str, result: VerifyResult) -> None:
         )
         columns = [name for (name,) in cursor.fetchall() if name not in ignored]
         listed = ", ".join(f'"{column}"' for column in columns)
-        for side, first, second in (
-            ("live only", table, table + SHADOW_SUFFIX),
-            ("rebuilt only", table + SHADOW_SUFFIX, table),
-        ):
+        for live_side, first, second in ((True, table, table + SHADOW_SUFFIX), (False, table + SHADOW_SUFFIX, table)):
             cursor.execute(f'SELECT {listed} FROM "{first}" EXCEPT SELECT {listed} FROM "{second}"')
-            rows = cursor.fetchall()
-            result.difference_count += len(rows)
-            shown = MAX_SHOWN_DIFFERENCES - len(result.differences)
-            result.differences.extend(
-                Difference(table, side, dict(zip(columns, row, strict=True))) for row in rows[: max(shown, 0)]
-            )
+            for row in cursor.fetchall():
+                values = dict(zip(columns, row, strict=True))
+                key = {column: values[column] for column in keys}
+                live, rebuilt = (values, None) if live_side else (None, values)
+                result.add(Difference(table, "rebuild", key, live, rebuilt))
 
 
 def _drop_shadow(projector: Projector, shadow_name: str) -> None:

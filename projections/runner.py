@@ -1,9 +1,10 @@
 """Apply events to projectors: one batch at a time, exactly once per projector.
 
 `catch_up` takes the projector's transaction-scoped advisory lock (so two workers never apply the same
-projector at once), reads a batch after its checkpoint in reader order, applies it with the projector's bulk
-SQL and moves the checkpoint, all in one transaction. A crash anywhere rolls all of it back; the next run
-starts from the same checkpoint. An event whose `apply` raises (or that does not decode) stops only that
+projector at once), reads a batch after its checkpoint (positions only go up in reader order, so the
+checkpoint is one position), applies it with the projector's bulk SQL and moves the checkpoint, all in one
+transaction. A crash anywhere rolls all of it back; the next run starts from the same checkpoint. An event
+whose `apply` raises (or that does not decode, or that is out of order for its row) stops only that
 projector: the events before it are applied, and the projector is marked failed at it until an operator
 retries or skips (projections.operations).
 """
@@ -18,7 +19,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 
 from eventstore import store
-from eventstore.records import Checkpoint, Recorded, UndecodableEvent
+from eventstore.records import Recorded, UndecodableEvent
 from projections.projector import Projector
 from projections.target import LIVE, Target
 
@@ -35,8 +36,8 @@ def lock_key(checkpoint_name: str) -> int:
 def ensure_checkpoint(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO projection_checkpoints (name, transaction_id, position, applied_events, failed_event_type,"
-            " last_error, rebuilding, updated_at) VALUES (%s, 0, 0, 0, '', '', false, now())"
+            "INSERT INTO projection_checkpoints (name, position, applied_events, failed_event_type,"
+            " last_error, rebuilding, updated_at) VALUES (%s, 0, 0, '', '', false, now())"
             " ON CONFLICT (name) DO NOTHING",
             [name],
         )
@@ -48,7 +49,7 @@ def catch_up(
     target: Target = LIVE,
     checkpoint_name: str | None = None,
     batch_size: int = BATCH_SIZE,
-    until: Checkpoint | None = None,
+    until: int | None = None,
 ) -> int:
     """Apply the next batch; return how many events were applied.
 
@@ -61,21 +62,17 @@ def catch_up(
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key(name)])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(
-            "SELECT transaction_id, position, failed_position FROM projection_checkpoints WHERE name = %s",
-            [name],
-        )
-        transaction_id, position, failed_position = cursor.fetchone()
+        cursor.execute("SELECT position, failed_position FROM projection_checkpoints WHERE name = %s", [name])
+        start, failed_position = cursor.fetchone()
         if failed_position is not None:
             return 0
-        start = Checkpoint(transaction_id, position)
         try:
             events, poison = store.read_all(after=start, limit=batch_size), None
         except UndecodableEvent as exc:
             events, poison = exc.decoded, (exc.position, exc.type_name, str(exc))
         if until is not None:
-            events = [event for event in events if event.checkpoint <= until]
-            if poison and store.checkpoint_of(poison[0]) > until:
+            events = [event for event in events if event.position <= until]
+            if poison and poison[0] > until:
                 poison = None  # beyond the point we were asked to reach: not ours to judge yet
         applied, failure = _apply(projector, cursor, events, target)
         poison = failure or poison
@@ -134,12 +131,11 @@ def _is_poison(exc: DatabaseError) -> bool:
     return sqlstate[:2] in {"22", "23", "42"}
 
 
-def _advance(cursor: Any, name: str, start: Checkpoint, applied: Sequence[Recorded]) -> None:
-    last = applied[-1].checkpoint
+def _advance(cursor: Any, name: str, start: int, applied: Sequence[Recorded]) -> None:
     cursor.execute(
-        "UPDATE projection_checkpoints SET transaction_id = %s, position = %s, applied_events = applied_events + %s,"
-        " updated_at = now() WHERE name = %s AND transaction_id = %s AND position = %s",
-        [last.transaction_id, last.position, len(applied), name, start.transaction_id, start.position],
+        "UPDATE projection_checkpoints SET position = %s, applied_events = applied_events + %s,"
+        " updated_at = now() WHERE name = %s AND position = %s",
+        [applied[-1].position, len(applied), name, start],
     )
     if cursor.rowcount != 1:  # cannot happen under the advisory lock; if it does, apply nothing
         raise RuntimeError(f"checkpoint {name} moved under us")

@@ -38,9 +38,9 @@ def wait_for(projector: str, min_position: int | None) -> Freshness:
     deadline = time.monotonic() + WAIT_SECONDS
     while min_position and not status.has_reached(projector, min_position):
         if time.monotonic() > deadline:
-            return Freshness(status.checkpoint(projector).position, stale=True)
+            return Freshness(status.checkpoint(projector), stale=True)
         time.sleep(0.05)
-    return Freshness(status.checkpoint(projector).position, stale=False)
+    return Freshness(status.checkpoint(projector), stale=False)
 
 
 def account_get(*, account_id: UUID, actor: Actor, use_cache: bool = True) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from typing import Any, Literal
 from django.db import connection
 
 from eventstore import store
-from eventstore.records import ORIGIN, Checkpoint
 from projections.registry import PROJECTORS
 
 Status = Literal["running", "idle", "failed", "rebuilding"]
@@ -35,13 +34,13 @@ def projector_status(name: str) -> ProjectorStatus:
     """Reads only: a projector that has never run shows as at position 0."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT transaction_id, position, failed_position, last_error, rebuilding, applied_events"
+            "SELECT position, failed_position, last_error, rebuilding, applied_events"
             " FROM projection_checkpoints WHERE name = %s",
             [name],
         )
-        row = cursor.fetchone() or (0, 0, None, "", False, 0)
-    transaction_id, position, failed_position, last_error, rebuilding, applied = row
-    lag_events, oldest = store.backlog(Checkpoint(transaction_id, position))
+        row = cursor.fetchone() or (0, None, "", False, 0)
+    position, failed_position, last_error, rebuilding, applied = row
+    lag_events, oldest = store.backlog(position)
     lag_seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     status: Status = (
         "failed" if failed_position is not None else "rebuilding" if rebuilding else "running" if lag_events else "idle"
@@ -63,20 +62,15 @@ def all_statuses() -> list[ProjectorStatus]:
     return [projector_status(name) for name in PROJECTORS]
 
 
-def checkpoint(name: str) -> Checkpoint:
-    """The projector's checkpoint (ORIGIN if it has never run). Reads only."""
+def checkpoint(name: str) -> int:
+    """The position of the last event the projector applied (0 if it has never run). Reads only."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", [name])
+        cursor.execute("SELECT position FROM projection_checkpoints WHERE name = %s", [name])
         row = cursor.fetchone()
-    return Checkpoint(*row) if row else ORIGIN
+    return int(row[0]) if row else 0
 
 
 def has_reached(name: str, position: int) -> bool:
-    """Whether the projector has applied the event at `position` (read-your-writes)."""
-    if position <= 0:
-        return True
-    try:
-        wanted = store.checkpoint_of(position)
-    except LookupError:
-        return False
-    return checkpoint(name) >= wanted
+    """Whether the projector has applied the event at `position` (read-your-writes): no event can appear at
+    or below a position a reader has passed, so this is one comparison."""
+    return checkpoint(name) >= position

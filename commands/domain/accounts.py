@@ -28,7 +28,8 @@ from commands.domain.errors import (
 )
 
 Status = Literal["new", "open", "frozen", "closed"]
-STATE_SCHEMA = 1  # raise when Account's fields change: older snapshots are then ignored
+STREAM_PREFIX = "account-"
+STATE_SCHEMA = 2  # raise when Account's fields change: older snapshots are then ignored
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -36,7 +37,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 def account_stream(account_id: UUID) -> str:
     """The one place a stream name is made from an account id."""
-    return f"account-{account_id}"
+    return f"{STREAM_PREFIX}{account_id}"
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -218,8 +219,13 @@ EVENTS: tuple[type, ...] = AccountEvent.__args__
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """Only what `decide` needs, plus what the temporal view shows."""
+    """Only what `decide` needs, plus what the temporal view shows.
 
+    `version` counts the events folded into the state, so a state that claims to be at a stream version it
+    is not at (a snapshot kept at the wrong version, or from a bug) is found by comparing the two.
+    """
+
+    version: int = 0
     status: Status = "new"
     balance: int = 0
     currency: str = ""
@@ -231,6 +237,10 @@ class Account:
 
 
 def evolve(state: Account, event: AccountEvent) -> Account:
+    return replace(_apply(state, event), version=state.version + 1)
+
+
+def _apply(state: Account, event: AccountEvent) -> Account:
     match event:
         case AccountOpened():
             return Account(

@@ -17,13 +17,13 @@ COLUMNS = ("account_id", "owner", "status", "holder_name", "email", "reference_t
 MAX_REFERENCES = 2000  # characters of recent references kept searchable per account
 
 
-def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
+def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bool = False) -> None:
     mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
     if not mine:
         return
     table = target.table(TABLE)
     rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed = evolve_rows(mine, rows, _step)
+    changed = evolve_rows(mine, rows, _step, replay=replay)
     if not changed:
         return
     # 'simple' (no stemming, no stop words) suits names and e-mail addresses; PostgreSQL tokenizes.

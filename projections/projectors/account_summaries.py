@@ -32,11 +32,11 @@ COLUMNS = (
 _STATE_FIELDS = ("status", "balance", "currency", "overdraft_limit", "owner", "holder_name", "email")
 
 
-def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
+def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bool = False) -> None:
     mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
     table = target.table(TABLE)
     rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed = evolve_rows(mine, rows, _step)
+    changed = evolve_rows(mine, rows, _step, replay=replay)
     upsert(
         cursor,
         table,
@@ -64,7 +64,7 @@ def _step(row: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
 def _state(row: dict[str, Any] | None) -> Account:
     if row is None:
         return Account()
-    return Account(**{name: row[name] for name in _STATE_FIELDS}, frozen_reason="")
+    return Account(**{name: row[name] for name in _STATE_FIELDS}, version=row["version"], frozen_reason="")
 
 
 PROJECTOR = Projector(

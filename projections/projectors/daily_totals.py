@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from commands.domain import accounts
-from eventstore.records import Checkpoint, Recorded
+from eventstore.records import Recorded
 from projections.bulk import upsert
-from projections.projector import Projector
+from projections.projector import OutOfOrder, Projector
 from projections.target import Target
 
 TABLE = "daily_totals"
@@ -23,13 +23,12 @@ COLUMNS = (
     "transfers",
     "transfer_count",
     "accounts_opened",
-    "last_transaction_id",
     "last_position",
 )
 _COUNTED = (accounts.AccountOpened, accounts.FundsDeposited, accounts.FundsWithdrawn, accounts.TransferSent)
 
 
-def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
+def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bool = False) -> None:
     mine = [recorded for recorded in events if isinstance(recorded.event, _COUNTED)]
     if not mine:
         return
@@ -39,17 +38,20 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
     for recorded in mine:
         event: Any = recorded.event
         row = rows[(recorded.recorded_at.date(), event.currency)]
-        if recorded.checkpoint <= Checkpoint(row["last_transaction_id"], row["last_position"]):
-            continue  # sums are not idempotent by themselves: each row remembers the last event it counted
+        if recorded.position <= row["last_position"]:
+            # Sums are not idempotent by themselves: each row remembers the last event it counted.
+            if replay:
+                continue
+            raise OutOfOrder(recorded, f"its day's totals already count position {row['last_position']}")
         _count(row, event)
-        row["last_transaction_id"], row["last_position"] = recorded.transaction_id, recorded.position
+        row["last_position"] = recorded.position
     upsert(
         cursor,
         table,
         COLUMNS,
         [tuple(row[c] for c in COLUMNS) for row in rows.values()],
         conflict=("day", "currency"),
-        guard="(t.last_transaction_id, t.last_position) < (EXCLUDED.last_transaction_id, EXCLUDED.last_position)",
+        guard="t.last_position < EXCLUDED.last_position",
     )
 
 
@@ -87,5 +89,5 @@ PROJECTOR = Projector(
     apply=apply,
     serves="the dashboard's daily totals",
     compare={TABLE: ("day", "currency")},
-    ignore={TABLE: ("id", "last_transaction_id", "last_position")},
+    ignore={TABLE: ("id", "last_position")},
 )

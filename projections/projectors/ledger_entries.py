@@ -1,5 +1,9 @@
 """Ledger entries with running balance per account: serves GET /api/accounts/{id}/ledger, the account
-page's ledger and its balance chart."""
+page's ledger and its balance chart.
+
+`ledger_heads` keeps, per account, the last version this projector has seen (of any event type) and the
+running balance, so every event is checked to be its account's next one even between money movements.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ from typing import Any
 
 from commands.domain import accounts
 from eventstore.records import Recorded
-from projections.bulk import insert_new
+from projections.bulk import evolve_rows, fetch_by_ids, insert_new, upsert
 from projections.projector import Projector
 from projections.target import Target
 
 TABLE = "ledger_entries"
+HEADS = "ledger_heads"
 COLUMNS = (
     "account_id",
     "version",
@@ -26,6 +31,7 @@ COLUMNS = (
     "transfer_id",
     "recorded_at",
 )
+HEAD_COLUMNS = ("account_id", "version", "balance")
 MOVEMENTS = (
     accounts.FundsDeposited,
     accounts.FundsWithdrawn,
@@ -34,37 +40,47 @@ MOVEMENTS = (
 )
 
 
-def apply(cursor: Any, events: Sequence[Recorded], target: Target) -> None:
-    moves = [recorded for recorded in events if isinstance(recorded.event, MOVEMENTS)]
-    if not moves:
+def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bool = False) -> None:
+    mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
+    if not mine:
         return
-    table = target.table(TABLE)
-    last = _last_entries(cursor, table, list({r.event.account_id for r in moves}))  # type: ignore[attr-defined]
-    rows = []
-    for recorded in moves:
+    heads_table = target.table(HEADS)
+    heads = fetch_by_ids(cursor, heads_table, HEAD_COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
+    entries: list[tuple[Any, ...]] = []
+
+    def step(head: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
         event: Any = recorded.event
-        version, balance = last.get(event.account_id, (0, 0))
-        if recorded.version <= version:
-            continue  # already applied
-        kind, amount, counterparty = _movement(event)
-        balance += amount
-        last[event.account_id] = (recorded.version, balance)
-        rows.append(
-            (
-                event.account_id,
-                recorded.version,
-                recorded.position,
-                kind,
-                amount,
-                balance,
-                event.currency,
-                event.reference,
-                counterparty,
-                getattr(event, "transfer_id", None),
-                recorded.recorded_at,
+        balance = head["balance"] if head else 0
+        if isinstance(event, MOVEMENTS):
+            kind, amount, counterparty = _movement(event)
+            balance += amount
+            entries.append(
+                (
+                    event.account_id,
+                    recorded.version,
+                    recorded.position,
+                    kind,
+                    amount,
+                    balance,
+                    event.currency,
+                    event.reference,
+                    counterparty,
+                    getattr(event, "transfer_id", None),
+                    recorded.recorded_at,
+                )
             )
-        )
-    insert_new(cursor, table, COLUMNS, rows)
+        return {"account_id": event.account_id, "version": recorded.version, "balance": balance}
+
+    changed = evolve_rows(mine, heads, step, replay=replay)
+    upsert(
+        cursor,
+        heads_table,
+        HEAD_COLUMNS,
+        [tuple(row[c] for c in HEAD_COLUMNS) for row in changed.values()],
+        conflict=("account_id",),
+        guard="t.version < EXCLUDED.version",
+    )
+    insert_new(cursor, target.table(TABLE), COLUMNS, entries)
 
 
 def _movement(event: Any) -> tuple[str, int, Any]:
@@ -80,21 +96,11 @@ def _movement(event: Any) -> tuple[str, int, Any]:
     raise TypeError(f"not a money movement: {event!r}")
 
 
-def _last_entries(cursor: Any, table: str, account_ids: list[Any]) -> dict[Any, tuple[int, int]]:
-    """Each account's latest (version, balance_after): where its running balance continues."""
-    cursor.execute(
-        f"SELECT DISTINCT ON (account_id) account_id, version, balance_after FROM {table}"
-        " WHERE account_id = ANY(%s) ORDER BY account_id, version DESC",
-        [account_ids],
-    )
-    return {account_id: (version, balance) for account_id, version, balance in cursor.fetchall()}
-
-
 PROJECTOR = Projector(
     name=TABLE,
-    tables=(TABLE,),
+    tables=(TABLE, HEADS),
     apply=apply,
     serves="GET /api/accounts/{id}/ledger, the account page's ledger and balance chart",
-    compare={TABLE: ("account_id", "version")},
+    compare={TABLE: ("account_id", "version"), HEADS: ("account_id",)},
     ignore={TABLE: ("id",)},
 )

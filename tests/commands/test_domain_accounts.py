@@ -285,10 +285,18 @@ def test_the_stream_name_comes_from_the_account_id():
     assert account_stream(ID) == f"account-{ID}"
 
 
+def test_the_state_counts_the_events_folded_into_it_whatever_they_are():
+    events = [opened(), deposited(500), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)]
+
+    assert [fold(events[:n]).version for n in range(4)] == [0, 1, 2, 3]
+    assert fold(events[1:], fold(events[:1])) == fold(events)
+
+
 def test_state_folds_every_event():
     state = fold([opened(overdraft=100), deposited(500), AccountFrozen(account_id=ID, reason="x", frozen_at=T1)])
 
     assert state == Account(
+        version=3,
         status="frozen",
         balance=500,
         currency="EUR",

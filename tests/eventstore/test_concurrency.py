@@ -50,14 +50,14 @@ def drain(checkpoint):
     seen = []
     while batch := store.read_all(after=checkpoint, limit=3):
         seen.extend(batch)
-        checkpoint = batch[-1].checkpoint
+        checkpoint = batch[-1].position
     return seen, checkpoint
 
 
 def test_a_reader_never_skips_a_late_commit(stream_id):
     a, b = Session(), Session()
     try:
-        checkpoint = store.head()
+        checkpoint = store.head_position()
         a.begin()
         late = a.run(lambda: store.append(stream_id + "-a", [ToyCredited(amount=1)], expected_version=0))
         b.run(lambda: store.append(stream_id + "-b", [ToyCredited(amount=2)], expected_version=0))
@@ -98,7 +98,7 @@ def test_a_position_only_reader_would_have_skipped_that_late_commit(stream_id):
 def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
     rng = random.Random(20261125)
     writers = [Session(), Session(), Session()]
-    checkpoint = store.head()
+    checkpoint = store.head_position()
     read: list = []
     committed: list[int] = []
     try:
@@ -141,14 +141,14 @@ def test_random_interleavings_never_skip_or_repeat_an_event(stream_id):
             writer.close()
 
     assert len(set(positions)) == len(positions)
-    assert [r.checkpoint for r in read] == sorted(r.checkpoint for r in read)
+    assert [r.position for r in read] == sorted(r.position for r in read)
 
 
 def test_a_transaction_reads_its_own_events_only_when_nothing_older_runs(stream_id):
     """So a test (or a job) that appends and projects in one transaction sees its events, safely."""
     older, mine = Session(), Session()
     try:
-        checkpoint = store.head()
+        checkpoint = store.head_position()
         mine.begin()
         mine.run(lambda: store.append(stream_id + "-mine", [ToyCredited(amount=1)], expected_version=0))
         alone = mine.run(lambda: [r.stream_id for r in store.read_all(after=checkpoint)])

@@ -29,7 +29,7 @@ class Fragile:
     applied: list[int] = []
 
     @classmethod
-    def apply(cls, cursor: Any, events, target) -> None:
+    def apply(cls, cursor: Any, events, target, *, replay: bool = False) -> None:
         for recorded in events:
             if getattr(recorded.event, "reference", "") == "poison" and not cls.fixed:
                 raise ValueError("cannot handle poison")
@@ -111,8 +111,8 @@ def test_verify_projections_finds_a_row_changed_by_hand(teller):
     code, out, _ = run("verify_projections", "account_summaries")
 
     assert code == 1
-    assert "account_summaries: 2 DIFFERING ROWS" in out
-    assert "live only" in out and "99999" in out and "rebuilt only" in out and "500" in out
+    assert "account_summaries: 3 DIFFERING ROWS (vs a rebuild at position" in out  # 2 rows differ from the rebuild,
+    assert "balance live 99999 expected 500" in out  # and 1 from the fold of the account's stream
 
 
 def test_rebuild_repairs_a_damaged_read_model_and_keeps_index_names(teller):
@@ -155,20 +155,32 @@ def test_list_dry_run_and_usage(teller):
     assert run("rebuild_projections", "no_such_projector")[0] == 2
 
 
-def test_replay_re_applies_a_range_idempotently(teller):
+def test_replay_of_an_applied_range_changes_nothing(teller):
     account = open_account(teller)
     first = deposit(teller, account, "5.00")
+    deposit(teller, account, "2.00")
     catch_up_everything()
     from projections.models import LedgerEntry
 
-    LedgerEntry.objects.filter(account_id=account).delete()  # a projector bug lost the row
-
     code, out, _ = run("replay", "--projection", "ledger_entries", "--from-position", str(first["position"]))
-    run("replay", "--projection", "ledger_entries", "--from-position", "1")
+    again = run("replay", "--projection", "ledger_entries", "--from-position", "1")
 
-    assert code == 0 and "replayed" in out
-    assert list(LedgerEntry.objects.filter(account_id=account).values_list("balance_after", flat=True)) == [500]
+    assert (code, again[0]) == (0, 0) and "replayed" in out
+    assert list(LedgerEntry.objects.filter(account_id=account).values_list("balance_after", flat=True)) == [500, 700]
     assert run("verify_projections", "ledger_entries")[0] == 0
+
+
+def test_replay_refuses_a_range_above_the_checkpoint(teller):
+    account = open_account(teller)
+    catch_up_everything()
+    later = deposit(teller, account, "5.00")  # not applied yet
+
+    to_later = ("--to-position", str(later["position"]))
+    code, _, err = run("replay", "--projection", "ledger_entries", "--from-position", "1", *to_later)
+    by_default, out, _ = run("replay", "--projection", "ledger_entries", "--from-position", "1")
+
+    assert code == 1 and "replay a range at or below it" in err
+    assert by_default == 0 and f"..{later['position']})" not in out  # stops at what the projector applied
 
 
 def test_replay_a_stream_prints_each_event_and_the_state_after_it(teller):

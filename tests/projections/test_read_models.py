@@ -74,15 +74,27 @@ def test_daily_totals_count_each_kind_once(two_accounts):
     assert (today.transfers, today.transfer_count, today.accounts_opened) == (2000, 1, 2)
 
 
-def test_applying_the_same_batch_twice_changes_nothing(two_accounts):
+def test_replaying_the_same_batch_twice_changes_nothing(two_accounts):
     from eventstore import store
     from projections.target import LIVE
 
     events = store.read_all(after=0, limit=10_000)
     for projector in PROJECTORS.values():
         with connection.cursor() as cursor:
-            projector.apply(cursor, events, LIVE)
-            projector.apply(cursor, events, LIVE)
+            projector.apply(cursor, events, LIVE, replay=True)
+            projector.apply(cursor, events, LIVE, replay=True)
 
     for projector in PROJECTORS.values():
         assert verify(projector).difference_count == 0, projector.name
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTORS))
+def test_an_event_applied_a_second_time_outside_a_replay_is_refused_as_a_step_back(two_accounts, name):
+    from eventstore import store
+    from projections.projector import OutOfOrder
+    from projections.target import LIVE
+
+    events = store.read_all(after=0, limit=10_000)
+
+    with pytest.raises(OutOfOrder, match="out of order"), connection.cursor() as cursor:
+        PROJECTORS[name].apply(cursor, events, LIVE)

@@ -72,5 +72,5 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
 
 
 def all_at_head() -> bool:
-    head = store.head()
+    head = store.head_position()
     return all(checkpoint(name) == head for name in PROJECTORS)

@@ -1,4 +1,4 @@
-"""manage.py verify_eventstore: re-check versions, positions, decoding and hash chains of every event."""
+"""manage.py verify_eventstore: re-check versions, read order, decoding, hash chains and snapshots."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from eventstore.verification import verify
 
 class Command(BaseCommand):
     help = (
-        "Check every stored event: contiguous versions, unique positions, decoding and hash chains."
+        "Check every stored event and snapshot: contiguous versions, positions in each stream's order, decoding,"
+        " hash chains, and snapshots against the fold of their streams."
         " Exit 1 on any problem."
     )
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 "ok": report.ok,
                 "events": report.events,
                 "streams": report.streams,
+                "snapshots": report.snapshots,
                 "fingerprint": report.fingerprint,
                 "problems": [asdict(problem) for problem in report.problems],
             }
@@ -40,7 +42,8 @@ class Command(BaseCommand):
                 where = f"{problem.stream_id} version {problem.version}" if problem.stream_id else "store"
                 self.stdout.write(f"PROBLEM {where} (position {problem.position}): {problem.problem}")
             self.stdout.write(
-                f"events: {report.events}  streams: {report.streams}  problems: {len(report.problems)}\n"
+                f"events: {report.events}  streams: {report.streams}  snapshots: {report.snapshots}"
+                f"  problems: {len(report.problems)}\n"
                 f"fingerprint: {report.fingerprint}"
             )
         if not report.ok:

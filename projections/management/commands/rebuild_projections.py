@@ -64,13 +64,11 @@ class Command(BaseCommand):
             reporter.done = result.events
             reporter.finish()
             rate = reporter.rate()
-            results.append(
-                {"name": projector.name, "ok": True, "events": result.events, "position": result.checkpoint.position}
-            )
+            results.append({"name": projector.name, "ok": True, "events": result.events, "position": result.checkpoint})
             if not options["json"]:
                 self.stdout.write(
                     f"{projector.name}: rebuilt from {result.events:,} events ({rate:,.0f} events/s),"
-                    f" now at position {result.checkpoint.position}"
+                    f" now at position {result.checkpoint}"
                 )
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))

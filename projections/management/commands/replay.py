@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commands.domain import accounts, money
 from eventstore import store
-from projections import operations, registry
+from projections import operations, registry, status
 
 
 class Command(BaseCommand):
@@ -51,8 +51,12 @@ class Command(BaseCommand):
             projector = registry.get(options["projection"])
         except KeyError as exc:
             raise CommandError(str(exc.args[0]), returncode=2) from None
-        last = options["to_position"] if options["to_position"] is not None else store.head_position()
-        count = operations.replay(projector, first=options["from_position"], last=last, user=options["user"])
+        # By default up to what the projector has applied: what lies beyond is the runner's to apply, in order.
+        last = options["to_position"] if options["to_position"] is not None else status.checkpoint(projector.name)
+        try:
+            count = operations.replay(projector, first=options["from_position"], last=last, user=options["user"])
+        except operations.OperationError as exc:
+            raise CommandError(str(exc)) from None
         if options["json"]:
             self.stdout.write(
                 json.dumps(

@@ -1,9 +1,11 @@
-"""manage.py verify_projections: rebuild into shadow tables and compare with the live read models."""
+"""manage.py verify_projections: compare the live read models with a rebuild into shadow tables, and with the
+fold of each account's stream read by id (projections.oracle)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,7 +15,10 @@ from projections.progress import ProgressReporter
 
 
 class Command(BaseCommand):
-    help = "Rebuild each projector into shadow tables and diff them with the live tables; exit 1 on any difference."
+    help = (
+        "Compare each projector's live tables with a rebuild into shadow tables and with the fold of every account"
+        " stream read by id; exit 1 on any difference."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("names", nargs="*", metavar="NAME", help="projectors to verify (default: all)")
@@ -41,7 +46,10 @@ class Command(BaseCommand):
                     "ok": result.difference_count == 0,
                     "checkpoint": result.checkpoint,
                     "differences": result.difference_count,
-                    "rows": [{"table": d.table, "side": d.side, "row": d.row} for d in result.differences],
+                    "rebuild_differences": result.rebuild.count,
+                    "fold_differences": result.fold.count,
+                    "streams_folded": result.fold.streams,
+                    "rows": [asdict(d) for d in result.differences],
                 }
             )
             if not options["json"]:
@@ -53,8 +61,19 @@ class Command(BaseCommand):
 
     def _print(self, result: operations.VerifyResult) -> None:
         verdict = "OK" if result.difference_count == 0 else f"{result.difference_count} DIFFERING ROWS"
-        self.stdout.write(f"{result.name}: {verdict} (compared at position {result.checkpoint})")
-        for difference in result.differences:
-            self.stdout.write(f"  {difference.table} {difference.side}: {difference.row}")
+        self.stdout.write(
+            f"{result.name}: {verdict} (vs a rebuild at position {result.checkpoint}: {result.rebuild.count};"
+            f" vs the fold of {result.fold.streams} streams at position {result.fold.checkpoint}: {result.fold.count})"
+        )
+        for d in result.differences:
+            against = "rebuilt" if d.check == "rebuild" else "expected"
+            if d.live is None:
+                self.stdout.write(f"  {d.table} {d.key}: missing; {against} {d.expected}")
+            elif d.expected is None:
+                self.stdout.write(f"  {d.table} {d.key}: should not exist; live {d.live}")
+            else:
+                columns = d.changed_columns()
+                shown = ", ".join(f"{c} live {d.live[c]!r} {against} {d.expected[c]!r}" for c in columns)
+                self.stdout.write(f"  {d.table} {d.key}: {shown}")
         if result.difference_count > len(result.differences):
             self.stdout.write(f"  ... and {result.difference_count - len(result.differences)} more")
