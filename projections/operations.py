@@ -115,7 +115,12 @@ class VerifyResult:
     name: str
     checkpoint: int  # of the rebuild comparison; the fold comparison reports its own (fold.checkpoint)
     rebuild: Differences = field(default_factory=Differences)
+    rebuild_error: str = ""  # the rebuild could not be built (an event failed to apply): nothing to compare
     fold: oracle.OracleResult = field(default_factory=oracle.OracleResult)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.rebuild_error or self.rebuild.count or self.fold.count)
 
     @property
     def difference_count(self) -> int:
@@ -130,19 +135,21 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
     """Compare the live tables with a rebuild up to the live checkpoint, and with the fold of every stream.
 
     The live tables are not touched; the live projector waits only while the rebuilt tables are compared.
-    Raises OperationError if an event fails to apply during the rebuild.
+    A rebuild that fails (an event does not apply) is reported in `rebuild_error`; the fold is compared anyway.
     """
+    result = VerifyResult(projector.name, checkpoint(projector.name))
     shadow_name = projector.name + SHADOW_SUFFIX + "verify"
     try:
-        _build_shadow(projector, shadow_name, batch_size, progress, until=checkpoint(projector.name))
+        _build_shadow(projector, shadow_name, batch_size, progress, until=result.checkpoint)
         with transaction.atomic():
             lock_blocking(projector.name)  # hold the live tables still at one checkpoint while comparing
-            live = checkpoint(projector.name)
-            drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=live)
+            result.checkpoint = checkpoint(projector.name)
+            drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=result.checkpoint)
             _raise_if_failed(shadow_name)
-            result = VerifyResult(projector.name, live)
             for table in projector.tables:
                 _compare(projector, table, result.rebuild)
+    except OperationError as exc:
+        result.rebuild_error = str(exc)
     finally:
         _drop_shadow(projector, shadow_name)
     result.fold = oracle.differences(projector.tables, projector.name)

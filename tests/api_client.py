@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,3 +66,35 @@ def deposit(api: Api, account_id: str, amount: str) -> dict:
     response = api.post(f"/api/accounts/{account_id}/deposits", {"amount": amount})
     assert response.status_code == 201, response.content
     return response.json()
+
+
+class Http:
+    """A JSON client over real HTTP (a live server), holding one user's Bearer token."""
+
+    def __init__(self, base: str, username: str, password: str = PASSWORD) -> None:
+        self.base = base
+        status, body = self.call("POST", "/api/token", {"username": username, "password": password}, auth=False)
+        assert status == 200, body
+        self.token = body["access"]
+
+    def call(
+        self, method: str, path: str, body: object = None, auth: bool = True, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        return self.exchange(method, path, body, auth, headers)[:2]
+
+    def exchange(
+        self, method: str, path: str, body: object = None, auth: bool = True, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """(status, JSON body, response headers)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if auth:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read()), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read()), dict(error.headers)

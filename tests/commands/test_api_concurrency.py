@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
 
-from tests.api_client import PASSWORD
+from tests.api_client import Http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-class Http:
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.token = self.call("POST", "/api/token", {"username": username, "password": PASSWORD}, auth=False)[1][
-            "access"
-        ]
-
-    def call(self, method: str, path: str, body: object = None, auth: bool = True) -> tuple[int, dict]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if auth:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
 
 
 def versions_of(account_id: str) -> list[int]:

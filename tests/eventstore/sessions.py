@@ -21,9 +21,17 @@ class Session:
 
     def run(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` on the session's thread and return its result (or raise its exception)."""
+        return self.wait(self.start(fn))
+
+    def start(self, fn: Callable[[], Any]) -> queue.Queue[Any]:
+        """Start `fn` on the session's thread without waiting (it may block on another session's lock)."""
         reply: queue.Queue[Any] = queue.Queue()
         self._jobs.put((fn, reply))
-        ok, value = reply.get(timeout=30)
+        return reply
+
+    def wait(self, reply: queue.Queue[Any], timeout: float = 30) -> Any:
+        """The result of a started `fn` (or raise its exception)."""
+        ok, value = reply.get(timeout=timeout)
         if not ok:
             raise value
         return value

@@ -16,37 +16,20 @@ from hypothesis import strategies as st
 
 from eventstore import store
 from eventstore.codec import codec
-from eventstore.hashchain import GENESIS, chain_hash, event_body
 from eventstore.models import Snapshot
 from eventstore.records import SnapshotState
+from tests.eventstore.raw import insert_raw_events
 from tests.eventstore.toy import STATE_SCHEMA, Tally, ToyCredited, ToyDebited, fold
 
 pytestmark = pytest.mark.django_db
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.json"))
 
 
-def store_as_old_code_did(stream_id: str, type_: str, schema_version: int, data: dict) -> None:
-    """Write a row exactly as an older release would have, payload shape and hash chain included."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement_timestamp()")
-        now = cursor.fetchone()[0]
-        body = event_body(
-            stream_id=stream_id, version=1, type=type_, schema_version=schema_version, data=data, metadata={}
-        )
-        digest = chain_hash(GENESIS, body, now)
-        cursor.execute(
-            "INSERT INTO events (position, stream_id, version, type, schema_version, data, metadata, recorded_at, hash)"
-            " SELECT coalesce(max(position) + 1, x * 1048576), %s, 1, %s, %s, %s::jsonb, '{}'::jsonb, %s, %s"
-            " FROM (SELECT pg_current_xact_id()::text::bigint AS x) AS me"
-            " LEFT JOIN events ON position >= x * 1048576 AND position < (x + 1) * 1048576 GROUP BY x",
-            [stream_id, type_, schema_version, json.dumps(data), now, digest],
-        )
-
-
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[path.stem for path in FIXTURES])
 def test_every_stored_fixture_of_an_old_version_loads_as_the_current_event(stream_id, fixture, capsys):
     old = json.loads(fixture.read_text())
-    store_as_old_code_did(stream_id, old["type"], old["schema_version"], old["data"])
+    # Written exactly as an older release would have, payload shape and hash chain included.
+    insert_raw_events(stream_id, [(old["type"], old["data"])], schema_version=old["schema_version"])
 
     recorded = store.load(stream_id).events[0]
 

@@ -49,3 +49,9 @@ def test_the_app_role_cannot_change_events(stream_id, as_app_role, statement):
     denied = pytest.raises(DatabaseError, match="permission denied|must be owner")
     with denied, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
+
+
+def test_the_app_role_cannot_change_a_snapshot(stream_id, as_app_role):
+    denied = pytest.raises(DatabaseError, match="permission denied")
+    with denied, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE snapshots SET version = version + 7")

@@ -19,35 +19,10 @@ from projections import runner
 from projections.models import AccountSummary, ProjectionCheckpoint
 from projections.registry import PROJECTORS
 from tests.api_client import deposit, login, open_account
-from tests.projections.workers import Worker, all_at_head, wait_until
+from tests.projections.workers import CATCH_UP_SECONDS, all_at_head, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-CATCH_UP_SECONDS = 1
 MARGIN_SECONDS = 10
-
-
-@pytest.fixture
-def async_queues(settings):
-    """Enqueue for the worker processes instead of running jobs inside the test."""
-    settings.RQ_QUEUES = {name: {**queue, "ASYNC": True} for name, queue in settings.RQ_QUEUES.items()}
-    optional_redis.reset()
-    optional_redis.client().flushdb()
-    yield
-    optional_redis.reset()
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[Worker] = []
-
-    def start(name: str = "worker") -> Worker:
-        worker = Worker(tmp_path, f"{name}-{len(started)}", catch_up_seconds=CATCH_UP_SECONDS)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def verify_all() -> str:

@@ -19,6 +19,7 @@ from projections.registry import PROJECTORS
 from projections.status import checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
+CATCH_UP_SECONDS = 1  # the test workers' periodic catch-up
 
 
 def database_url() -> str:

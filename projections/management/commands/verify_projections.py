@@ -29,22 +29,17 @@ class Command(BaseCommand):
             projectors = [registry.get(name) for name in options["names"] or registry.PROJECTORS]
         except KeyError as exc:
             raise CommandError(str(exc.args[0]), returncode=2) from None
-        report, problems = [], 0
+        report, ok = [], True
         for projector in projectors:
             reporter = ProgressReporter(sys.stderr, f"verify {projector.name}", 0, tty=sys.stderr.isatty())
-            try:
-                result = operations.verify(projector, progress=reporter if sys.stderr.isatty() else None)
-            except operations.OperationError as exc:
-                problems += 1
-                report.append({"name": projector.name, "ok": False, "error": str(exc)})
-                self.stderr.write(f"{projector.name}: could not rebuild for comparison: {exc}")
-                continue
-            problems += result.difference_count
+            result = operations.verify(projector, progress=reporter if sys.stderr.isatty() else None)
+            ok = ok and result.ok
             report.append(
                 {
                     "name": projector.name,
-                    "ok": result.difference_count == 0,
+                    "ok": result.ok,
                     "checkpoint": result.checkpoint,
+                    "rebuild_error": result.rebuild_error or None,
                     "differences": result.difference_count,
                     "rebuild_differences": result.rebuild.count,
                     "fold_differences": result.fold.count,
@@ -56,13 +51,14 @@ class Command(BaseCommand):
                 self._print(result)
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, default=str))
-        if problems:
+        if not ok:
             sys.exit(1)
 
     def _print(self, result: operations.VerifyResult) -> None:
-        verdict = "OK" if result.difference_count == 0 else f"{result.difference_count} DIFFERING ROWS"
+        verdict = "OK" if result.ok else f"{result.difference_count} DIFFERING ROWS"
+        rebuilt = f"could not rebuild ({result.rebuild_error})" if result.rebuild_error else result.rebuild.count
         self.stdout.write(
-            f"{result.name}: {verdict} (vs a rebuild at position {result.checkpoint}: {result.rebuild.count};"
+            f"{result.name}: {verdict} (vs a rebuild at position {result.checkpoint}: {rebuilt};"
             f" vs the fold of {result.fold.streams} streams at position {result.fold.checkpoint}: {result.fold.count})"
         )
         for d in result.differences:
