@@ -1,6 +1,7 @@
 """The dev launcher behind `make run` and `make test`.
 
-    python -m config.launcher run             services, migrate, demo users, web + worker; Ctrl-C stops all
+    python -m config.launcher run             services, migrate, demo users, web + workers (restarted when they
+                                              exit, config.supervisor); Ctrl-C stops all
     python -m config.launcher test -- CMD...  fresh services for one command (the test suite), then stop
 
 When DATABASE_URL / REDIS_URL are set, those servers are used and nothing is started. Otherwise an embedded
@@ -25,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
+from config.supervisor import Supervised, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = "admin (superuser), teller, auditor, alice and bob (customers)"
@@ -74,7 +76,7 @@ def run() -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     port = os.environ.get("PORT", "8000")
     password = os.environ.get("DEMO_PASSWORD") or _stored_password(run_dir)
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor = Supervisor([])
     try:
         with services(run_dir, fresh=False) as urls:
             (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
@@ -94,14 +96,16 @@ def run() -> int:
             subprocess.run([*manage, "demo_data", "--with-accounts"], env=env, check=True, cwd=ROOT)
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
                 subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-            children.append(_spawn(_web_command(port), env))
-            children.append(_spawn([*manage, "rqworker", "projections", "default"], env))
-            _wait_until_serving(port, children)
-            _banner(port, password, urls)
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-            say("a server process exited unexpectedly; stopping")
-            return 1
+            workers = _worker_count()
+            supervisor.processes = [Supervised("web", _web_command(port), env, ROOT)] + [
+                Supervised(f"worker-{n}", [*manage, "rqworker", "projections", "default"], env, ROOT)
+                for n in range(1, workers + 1)
+            ]
+            supervisor.start()
+            _wait_until_serving(port, supervisor)
+            _banner(port, password, urls, workers)
+            supervisor.watch()
+            return 0  # pragma: no cover (watch returns only by Stop)
     except Stop:
         return 0
     except (ServiceError, subprocess.CalledProcessError) as exc:
@@ -109,7 +113,7 @@ def run() -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        _stop_children(children)
+        supervisor.stop()
 
 
 def test(command: list[str]) -> int:
@@ -153,28 +157,19 @@ def _web_command(port: str) -> list[str]:
     ]
 
 
-def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # A session of its own: the terminal's Ctrl-C reaches only the launcher, which stops things in order.
-    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+def _worker_count() -> int:
+    """LEDGER_WORKERS: how many projection workers (each projector is still applied by one at a time)."""
+    text = os.environ.get("LEDGER_WORKERS", "1")
+    if not text.isdigit() or not 1 <= int(text) <= 32:
+        raise ServiceError(f"LEDGER_WORKERS must be a whole number from 1 to 32, not {text!r}")
+    return int(text)
 
 
-def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-
-
-def _wait_until_serving(port: str, children: list[subprocess.Popen[bytes]]) -> None:
+def _wait_until_serving(port: str, supervisor: Supervisor) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            raise ServiceError("the web server or the worker exited during start-up")
+        if exited := supervisor.exited_during_start():
+            raise ServiceError(f"{', '.join(exited)} exited during start-up (its output is above)")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
                 return
@@ -192,9 +187,10 @@ def _stored_password(run_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _banner(port: str, password: str, urls: dict[str, str]) -> None:
+def _banner(port: str, password: str, urls: dict[str, str], workers: int) -> None:
     print(
         f"\n  Ledger is running at http://127.0.0.1:{port}/\n"
+        f"  Web server and {workers} projection worker(s), each restarted if it exits.\n"
         f"  Logins: {DEMO_USERS}; password: {password}\n"
         f"  DATABASE_URL={urls['DATABASE_URL']}\n"
         f"  REDIS_URL={urls['REDIS_URL']}\n"

@@ -38,7 +38,35 @@ def leftovers(run_dir: Path) -> list[str]:
     return found
 
 
-def test_make_run_serves_the_start_page_and_stops_cleanly_on_ctrl_c(tmp_path):
+def started(run_dir: Path, role: str) -> int | None:
+    """The pid of the launcher's child running `role` (rqworker, or the gunicorn master), if there is one."""
+    for proc in psutil.process_iter(["pid", "cmdline", "ppid"]):
+        try:
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            parent = psutil.Process(proc.info["ppid"]).cmdline() if proc.info["ppid"] else []
+            if role in cmdline and proc.environ().get("LEDGER_RUN_DIR") == str(run_dir) and "config.launcher" in parent:
+                return proc.info["pid"]
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return None
+
+
+def serves(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.2)
+
+
+def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(tmp_path):
     run_dir, port = tmp_path / "run", free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(LEDGER_RUN_DIR=str(run_dir), PORT=str(port), DEMO_PASSWORD="demo-pass-123")
@@ -72,6 +100,13 @@ def test_make_run_serves_the_start_page_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert "password: demo-pass-123" in banner
         assert "DATABASE_URL=postgresql://" in banner and "REDIS_URL=unix://" in banner
         assert (run_dir / "env").read_text().startswith("DATABASE_URL=postgresql://")
+
+        for role in ("rqworker", "gunicorn"):  # a crash of either is survived: it comes back, with a log line
+            victim = started(run_dir, role)
+            os.kill(victim, signal.SIGKILL)
+            wait_for(lambda role=role, victim=victim: started(run_dir, role) not in (None, victim), f"{role} again")
+            assert '"message": "process restarted"' in "".join(output)
+        wait_for(lambda: serves(port), "the page again")
 
         os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         assert launcher.wait(90) == 0
