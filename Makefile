@@ -5,7 +5,7 @@ PYTEST_ARGS ?=
 # mypy and ruff read settings but never connect: placeholder URLs keep them independent of running services.
 STATIC_ENV := DATABASE_URL=postgresql://localhost/ledger REDIS_URL=redis://localhost:6379/0
 
-.PHONY: install run test pytest lint fmt typecheck check bench clean
+.PHONY: install run test pytest lint fmt typecheck check bench clean stress
 
 install: $(VENV)/.installed
 
@@ -45,3 +45,6 @@ clean:
 
 bench: install
 	$(PY) -m config.launcher test -- $(PY) -m bench.append_throughput $(BENCH_ARGS)
+
+stress: install
+	$(PY) -m tests.stress $(STRESS_ARGS)

@@ -72,7 +72,7 @@ class Http:
     """A JSON client over real HTTP (a live server), holding one user's Bearer token."""
 
     def __init__(self, base: str, username: str, password: str = PASSWORD) -> None:
-        self.base = base
+        self.base, self.password = base, password
         status, body = self.call("POST", "/api/token", {"username": username, "password": password}, auth=False)
         assert status == 200, body
         self.token = body["access"]

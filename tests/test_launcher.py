@@ -103,6 +103,7 @@ def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(tmp_path):
 
         for role in ("rqworker", "gunicorn"):  # a crash of either is survived: it comes back, with a log line
             victim = started(run_dir, role)
+            assert victim is not None, role
             os.kill(victim, signal.SIGKILL)
             wait_for(lambda role=role, victim=victim: started(run_dir, role) not in (None, victim), f"{role} again")
             assert '"message": "process restarted"' in "".join(output)
