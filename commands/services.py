@@ -7,6 +7,8 @@ Contract shared by every service:
 - `expected_version` given: strict, a stream at any other version raises ConcurrencyError. Not given: the
   version just loaded, and a lost race is retried from a fresh load up to MAX_ATTEMPTS times in all.
 - A command that has already taken effect appends nothing and returns the stream's current version.
+- Same-stream commands queue: each takes its streams' locks (store.lock_streams) before it loads, so it
+  rarely loses a race; commands on other streams never wait.
 - Transactions: with no enclosing transaction, each command runs in one of its own, and runs again in a new
   one when the store refuses the append as stale (eventstore.transactions). Inside a caller's transaction
   (the idempotency layer opens one) it runs there, and StaleTransaction goes up to that caller, which
@@ -135,6 +137,7 @@ def transfer_execute(
     target_stream = accounts.account_stream(command.to_account)
 
     def attempt() -> TransferResult:
+        store.lock_streams([source_stream, target_stream])
         loaded_source, loaded_target = load_account(source_stream), load_account(target_stream)
         source, target = loaded_source.history, loaded_target.history
         source_state, target_state = loaded_source.state, loaded_target.state
@@ -215,6 +218,7 @@ def _execute(
     stream = accounts.account_stream(command.account_id)
 
     def attempt() -> AccountResult:
+        store.lock_streams([stream])
         loaded = load_account(stream)
         history, state = loaded.history, loaded.state
         if check_access:

@@ -50,6 +50,7 @@ _COLUMNS = "position, stream_id, version, type, schema_version, data, metadata, 
 # Events no reader can be overtaken on: below the horizon, nothing can commit any more (migration 0003).
 _FINAL = "position < events_horizon()"
 _SNAPSHOTS_TRIED = 3  # newest snapshots checked on load before folding from the first event
+_STREAM_LOCKS = 0x5E7  # the first key of the advisory locks taken by lock_streams
 
 
 def append(
@@ -131,6 +132,23 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
         expected = next(item.expected_version for item in appends if item.stream_id == stream_id)
         raise ConcurrencyError(stream_id, expected, version)
     return AppendResult({row[0]: row[1] for row in rows}, max(row[2] for row in rows), recorded_at)
+
+
+def lock_streams(stream_ids: Sequence[str]) -> None:
+    """Make later writers to these streams wait until this transaction ends (a transaction-scoped advisory
+    lock per stream; no write, so it does not give the transaction an id).
+
+    For services about to load, decide and append: same-stream commands then queue instead of losing the
+    race and retrying, and writers on other streams never wait. Keys are taken in one global order (by hash),
+    so two transactions locking overlapping sets cannot deadlock. A wait past lock_timeout raises
+    OperationalError (lock_not_available). Outside a transaction it has no effect.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, key) FROM"
+            " (SELECT DISTINCT hashtext(stream) AS key FROM unnest(%s::text[]) AS stream ORDER BY key) AS keys",
+            [_STREAM_LOCKS, list(stream_ids)],
+        )
 
 
 def _due_snapshot(item: StreamAppend) -> tuple[str | None, int | None]:

@@ -1,7 +1,7 @@
 """Concurrent commands over HTTP against a running Ledger while faults are injected, then the oracle check.
 
-    make run                       (in one terminal)
-    make stress                    (in another: 16 clients for 60 s, the worker killed twice)
+    LEDGER_RATE_LIMIT_PER_MINUTE=1000000 make run     (in one terminal: 16 clients outrun 120 requests a minute)
+    make stress                                        (in another: 16 clients for 60 s, the worker killed twice)
     .venv/bin/python -m tests.stress --clients 16 --seconds 60 --kill-worker-at 20 40 [--url URL]
 
 Each client sends random deposits, withdrawals and transfers over a few shared accounts, without an expected
@@ -46,6 +46,8 @@ class Tally:
     ambiguous: Counter[str] = field(default_factory=Counter)  # account -> commands whose outcome is unknown
     replays: int = 0
     retries: int = 0
+    rate_limited: int = 0
+    unasked_conflicts: int = 0
     faults: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -89,6 +91,8 @@ class Client:
                     self.tally.ambiguous[name] += 1
                 return
             self.tally.statuses[outcome[0]] += 1
+            if outcome[0] == 409 and "If-Match" not in headers:
+                self.tally.unasked_conflicts += 1  # the service retries lost races itself: rare, and worth knowing
             if outcome[0] == 201:
                 self.tally.acknowledged.append((outcome[1], touched))
         if outcome[0] == 201 and "Idempotency-Key" in headers and rng.random() < 0.2:
@@ -99,11 +103,19 @@ class Client:
                 self.tally.replays += 1
 
     def _send(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any, dict] | None:
-        """The answer, re-sending with the same key after a timeout or a 5xx; None when the outcome is unknown."""
-        for _ in range(5 if "Idempotency-Key" in headers else 1):
+        """The answer, re-sending with the same key after a timeout or a 5xx (and after a 429, which did
+        nothing); None when the outcome is unknown."""
+        attempts = 5 if "Idempotency-Key" in headers else 1
+        while attempts:
             answer = self._call("POST", path, body, headers)
+            if answer is not None and answer[0] == 429:
+                with self.tally.lock:
+                    self.tally.rate_limited += 1
+                time.sleep(min(float(answer[2].get("Retry-After", "1")), 2.0))
+                continue
             if answer is not None and answer[0] not in TRANSIENT:
                 return answer
+            attempts -= 1
             with self.tally.lock:
                 self.tally.retries += 1
             time.sleep(0.5)
@@ -172,7 +184,7 @@ def wait_for_projections(http: Http, timeout: float = 120) -> float:
         status, projectors = http.call("GET", "/api/projections")
         if status == 200 and all(p["checkpoint"] == p["head_position"] and p["status"] == "idle" for p in projectors):
             return time.monotonic() - started
-        if any(p.get("status") == "failed" for p in projectors or []):
+        if status == 200 and any(p["status"] == "failed" for p in projectors):
             raise AssertionError(f"a projector failed: {projectors}")
         if time.monotonic() - started > timeout:
             raise AssertionError(f"projections not caught up within {timeout} s: {projectors}")
@@ -279,8 +291,10 @@ def main() -> int:
         ("commands sent", f"{sent} ({sent / elapsed:.0f}/s)"),
         ("answers", ", ".join(f"{status}: {count}" for status, count in sorted(tally.statuses.items()))),
         ("acknowledged (201)", str(len(tally.acknowledged))),
+        ("409 without If-Match", str(tally.unasked_conflicts)),
         ("replays checked", str(tally.replays)),
         ("re-sent after a timeout or 5xx", str(tally.retries)),
+        ("answered 429 and re-sent", str(tally.rate_limited)),
         ("outcome unknown", str(sum(tally.ambiguous.values()))),
         ("faults", "; ".join(tally.faults) or "none"),
         ("projections caught up after the load", f"{caught_up:.1f} s"),

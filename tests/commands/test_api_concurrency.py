@@ -69,3 +69,15 @@ def test_two_hundred_concurrent_random_transfers_keep_the_total_and_contiguous_v
     for account in accounts:
         versions = versions_of(account)
         assert versions == list(range(1, len(versions) + 1))
+
+
+def test_concurrent_deposits_to_one_account_queue_instead_of_conflicting(live_server, users):
+    http = Http(live_server.url, "teller")
+    account = open_with(http, "0")
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: http.call("POST", f"/api/accounts/{account}/deposits", {"amount": "1.00"})[0],
+                                 range(64)))  # fmt: skip
+
+    assert statuses == [201] * 64  # no expected version was sent: the service never gives up on a lost race
+    assert versions_of(account) == list(range(1, 66))

@@ -201,3 +201,21 @@ def test_replay_ranges_and_the_api_log_read_in_the_same_order(stream_id, teller)
     assert mine == [(shared, v) for v in range(1, 13)]
     assert [r.version for r in ranged if r.stream_id == shared] == list(range(1, 13))
     assert [e["position"] for e in pages] == sorted({e["position"] for e in pages})
+
+
+def test_a_stream_lock_makes_same_stream_writers_wait_and_no_one_else(stream_id):
+    holder, same, other = Session(), Session(), Session()
+    try:
+        holder.begin()
+        holder.run(lambda: store.lock_streams([stream_id + "-a"]))
+        other.run(lambda: store.append(stream_id + "-b", [ToyCredited(amount=1)], expected_version=0))  # at once
+        same.begin()
+        waiting = same.start(lambda: store.lock_streams([stream_id + "-a", stream_id + "-c"]))
+        wait_for_a_lock_wait()
+        holder.commit()
+        same.wait(waiting)
+        same.commit()
+    finally:
+        for session in (holder, same, other):
+            session.close()
+    assert store.load(stream_id + "-b").version == 1
