@@ -24,6 +24,7 @@ from commands.forms import account_forms
 from commands.permissions import actor_for
 from eventstore import store
 from projections import charts, jobs, operations, registry, selectors, status
+from projections.models import ProjectionCheckpoint
 from projections.selectors import BadCursor
 
 PENDING_TRIES = 30  # × 0.5 s: how long the badge waits before it says the read model is behind
@@ -256,12 +257,14 @@ def _entry(entry: dict[str, Any], currency: str) -> dict[str, Any]:
 
 
 def _rebuild_progress() -> dict[str, int]:
-    """Percent done for every rebuild in progress (its shadow checkpoint against the head)."""
-    head = max(store.head_position(), 1)
-    from projections.models import ProjectionCheckpoint
-
-    shadows = ProjectionCheckpoint.objects.filter(name__endswith="__shadow")
-    return {shadow.name.removesuffix("__shadow"): min(100, round(100 * shadow.position / head)) for shadow in shadows}
+    """Percent done for every rebuild in progress: events its shadow has applied against those plus the ones
+    it has still to read (positions are not dense, so they say nothing about how much is left)."""
+    progress = {}
+    for shadow in ProjectionCheckpoint.objects.filter(name__endswith="__shadow"):
+        remaining, _ = store.backlog(shadow.position)
+        done = shadow.applied_events
+        progress[shadow.name.removesuffix("__shadow")] = 100 * done // max(done + remaining, 1)
+    return progress
 
 
 def _int(value: str | None) -> int | None:

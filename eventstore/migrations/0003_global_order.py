@@ -52,7 +52,8 @@ CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots
 --    that one is newer than every committed head). A transaction that already had an id older than a head's
 --    writer is refused ('stale'): readers order by transaction, so appending would put this stream's new
 --    version before its previous one. The caller rolls back and runs the command again in a new transaction;
--- 3. insert with positions xid * 2^20 + n, n counting on from this transaction's earlier events; chain the
+-- 3. insert with positions xid * 2^20 + n, n counting on from this transaction's earlier events (if it had
+--    written before: one index probe); chain the
 --    hashes; keep due snapshots with a digest that binds the state to its event's hash.
 -- A writer that loses the race on UNIQUE (stream_id, version) (or waits past lock_timeout for it) is caught
 -- in the block's own subtransaction: a 'version' conflict, and the caller's transaction stays usable.
@@ -76,6 +77,7 @@ DECLARE
     head_position bigint;
     newest_stream text;
     newest_position bigint := -1;
+    had_id boolean := pg_current_xact_id_if_assigned() IS NOT NULL;  -- has this transaction written before?
     xid bigint;
     pos bigint;
     e integer := 0;
@@ -102,8 +104,11 @@ BEGIN
                             now_ts, 'stale'::text;
         RETURN;
     END IF;
-    SELECT coalesce(max(ev.position) + 1, xid * slots) INTO pos
-        FROM events ev WHERE ev.position >= xid * slots AND ev.position < (xid + 1) * slots;
+    pos := xid * slots;
+    IF had_id THEN  -- it may have appended already: go on after its last event
+        SELECT coalesce(max(ev.position) + 1, pos) INTO pos
+            FROM events ev WHERE ev.position >= xid * slots AND ev.position < (xid + 1) * slots;
+    END IF;
     IF pos + cardinality(p_types) > (xid + 1) * slots THEN
         RAISE EXCEPTION 'more than % events in one transaction', slots - 1;
     END IF;

@@ -75,9 +75,11 @@ def test_concurrent_deposits_to_one_account_queue_instead_of_conflicting(live_se
     http = Http(live_server.url, "teller")
     account = open_with(http, "0")
 
+    def deposit(_: int) -> int:
+        return http.call("POST", f"/api/accounts/{account}/deposits", {"amount": "1.00"})[0]
+
     with ThreadPoolExecutor(16) as pool:
-        statuses = list(pool.map(lambda _: http.call("POST", f"/api/accounts/{account}/deposits", {"amount": "1.00"})[0],
-                                 range(64)))  # fmt: skip
+        statuses = list(pool.map(deposit, range(64)))
 
     assert statuses == [201] * 64  # no expected version was sent: the service never gives up on a lost race
     assert versions_of(account) == list(range(1, 66))

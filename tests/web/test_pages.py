@@ -235,6 +235,18 @@ def test_events_dashboard_and_ops_pages(users, account):
     assert browser("alice").get("/ops/").status_code == 302  # to the admin login: staff only
 
 
+def test_the_ops_page_shows_a_rebuild_s_progress_in_events_not_positions(users, account):
+    from eventstore import store
+    from projections.models import ProjectionCheckpoint
+
+    remaining, _ = store.backlog(0)
+    ProjectionCheckpoint.objects.create(name="ledger_entries__shadow", position=0, applied_events=remaining)
+
+    ops = browser("teller").get("/ops/").content.decode()
+
+    assert '<span class="muted">50%</span>' in ops  # half applied, half still to read
+
+
 def test_user_text_is_inert_on_every_page_and_in_the_admin(users, teller):
     account = open_account(teller, holder_name=XSS, email="x@example.com")
     teller.post(f"/api/accounts/{account}/deposits", {"amount": "1.00", "reference": XSS})
