@@ -41,8 +41,8 @@ class RequestIdentityMiddleware:
 
 
 class ApiGuardMiddleware:
-    """For /api/: 413 over the body limit, 415 for a body that is not JSON, 429 over the rate limit, and
-    every error response (Django's 404, ninja's 405, ...) turned into problem+json."""
+    """For /api/: 413 over the body limit, 415 for a body that is not JSON, 400 for an empty one, 429 over the
+    rate limit, and every error response (Django's 404, ninja's 405, ...) turned into problem+json."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,6 +64,8 @@ class ApiGuardMiddleware:
             return problem(413, f"the body may be at most {settings.LEDGER_API_MAX_BODY_BYTES} bytes")
         if request.method in _BODY_METHODS and length > 0 and not _is_json(request.content_type or ""):
             return problem(415, "send the body as application/json")
+        if request.method in _BODY_METHODS and not request.body.strip():
+            return problem(400, "the body is empty: send a JSON object ({} when there is nothing to say)", "empty_body")
         retry_after = ratelimit.check(_identity(request))
         if retry_after is not None:
             response = problem(429, f"more than {settings.LEDGER_RATE_LIMIT_PER_MINUTE} requests in a minute")

@@ -233,6 +233,8 @@ def test_a_missing_field_is_a_422_naming_it(teller):
         ('{"amount": 12.34}', "malformed_request"),
         ('{"amount": "1.00", "colour": "red"}', "malformed_request"),
         ('["amount", "1.00"]', "malformed_request"),
+        ("", "empty_body"),
+        ("  \n", "empty_body"),
     ],
 )
 def test_malformed_bodies_are_refused_with_400(teller, raw, code):
