@@ -151,6 +151,10 @@ RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "projections.worker.Project
 LEDGER_SNAPSHOT_EVERY = env_int("LEDGER_SNAPSHOT_EVERY", 100, minimum=1)
 LEDGER_IDEMPOTENCY_RETENTION_HOURS = env_int("LEDGER_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
 LEDGER_CATCHUP_SECONDS = env_int("LEDGER_CATCHUP_SECONDS", 5, minimum=1)
+# An event that fails to apply is tried this many times, the waits doubling from LEDGER_PROJECTION_RETRY_MS,
+# before its projector is marked failed (transient faults are retried without limit).
+LEDGER_PROJECTION_ATTEMPTS = env_int("LEDGER_PROJECTION_ATTEMPTS", 5, minimum=1)
+LEDGER_PROJECTION_RETRY_MS = env_int("LEDGER_PROJECTION_RETRY_MS", 1000, minimum=0)
 LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 LEDGER_METRICS_TOKEN = env_str("LEDGER_METRICS_TOKEN", "")
 LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)

@@ -13,6 +13,8 @@ from config.settings import RQ_QUEUES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 for _queue in RQ_QUEUES.values():
     _queue["ASYNC"] = False
+# A failing event is retried at once (the tests that test the back-off set it themselves).
+LEDGER_PROJECTION_RETRY_MS = 0
 # Each test makes many requests as one user; the rate-limit test lowers this again.
 LEDGER_RATE_LIMIT_PER_MINUTE = 1_000_000
 STORAGES = {

@@ -38,9 +38,12 @@ class StaleTransaction(ConcurrencyError):
 class UndecodableEvent(Exception):
     """A stored event that this code cannot decode; `decoded` holds the events before it in the batch."""
 
-    def __init__(self, position: int, type_name: str, error: Exception, decoded: list[Recorded]) -> None:
-        super().__init__(f"event at position {position} ({type_name}) does not decode: {error}")
-        self.position, self.type_name, self.decoded = position, type_name, decoded
+    def __init__(
+        self, position: int, stream_id: str, version: int, type_name: str, error: Exception, decoded: list[Recorded]
+    ) -> None:
+        super().__init__(f"{type_name} event does not decode: {error}")
+        self.position, self.stream_id, self.version, self.type_name = position, stream_id, version, type_name
+        self.decoded = decoded
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,7 +235,8 @@ def _decode_all(rows: list[tuple[Any, ...]]) -> list[Recorded]:
         try:
             decoded.append(_recorded(row))
         except CodecError as exc:
-            raise UndecodableEvent(row[0], row[4], exc, decoded) from exc
+            position, stream_id, version, type_name = row[:4]
+            raise UndecodableEvent(position, stream_id, version, type_name, exc, decoded) from exc
     return decoded
 
 
@@ -294,6 +295,15 @@ def backlog(after: int) -> tuple[int, datetime | None]:
         )
         count, oldest = cursor.fetchone()
     return int(count), oldest
+
+
+def count_between(after: int, before: int) -> int:
+    """How many events a reader can see now with `after < position < before`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM events WHERE position > %s AND position < %s AND {_FINAL}", [after, before]
+        )
+        return int(cursor.fetchone()[0])
 
 
 def last_position(stream_id: str) -> int:

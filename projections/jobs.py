@@ -34,11 +34,18 @@ def catch_up_job(name: str) -> int:
     optional_redis.run(lambda client: client.delete(PENDING_PREFIX + name), fallback=None, purpose="wake-up flag")
     projector, total = get(name), 0
     deadline = time.monotonic() + JOB_TIME_BUDGET_SECONDS
-    while applied := runner.catch_up(projector):
-        total += applied
-        if time.monotonic() > deadline:
-            wake(name)
-            break
+    try:
+        while applied := runner.catch_up(projector):
+            total += applied
+            if time.monotonic() > deadline:
+                wake(name)
+                break
+    except Exception as exc:
+        if not runner.is_transient(exc):
+            raise
+        # The database is unwell, not the events: the periodic catch-up tries again (last_error shows it).
+        log.warning("projection catch-up hit a transient fault", extra={"projector": name, "error": repr(exc)})
+        connection.close_if_unusable_or_obsolete()
     return total
 
 
@@ -73,5 +80,13 @@ def enqueue_rebuild(name: str, user: str) -> None:
 
 
 def catch_up_everything() -> int:
-    """Bring every projector to the head directly, without the queue (the worker's periodic pass)."""
-    return sum(runner.drain(projector) for projector in PROJECTORS.values())
+    """Bring every projector to the head directly, without the queue (the worker's periodic pass). A fault in
+    one projector (noted in its last_error by the runner) does not hold the others back."""
+    total = 0
+    for projector in PROJECTORS.values():
+        try:
+            total += runner.drain(projector)
+        except Exception:
+            log.exception("catch-up failed; trying again next pass", extra={"projector": projector.name})
+            connection.close_if_unusable_or_obsolete()
+    return total

@@ -26,6 +26,10 @@ class ProjectionCheckpoint(models.Model):
     failed_position = models.BigIntegerField(null=True, blank=True)
     failed_event_type = models.TextField(blank=True, default="")
     last_error = models.TextField(blank=True, default="")
+    # An event that failed but has attempts left: where, how many times, and when to try it again.
+    error_position = models.BigIntegerField(null=True, blank=True)
+    error_count = models.IntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     rebuilding = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 

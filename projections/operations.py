@@ -1,4 +1,5 @@
-"""Operator actions on projectors: retry, skip, rebuild, verify, replay. Each is logged (OperatorAction).
+"""Operator actions on projectors: retry, skip, rebuild, verify (replay: projections.replay). Each is logged
+(OperatorAction).
 
 Rebuild and verify build a projector's read model from position 0 into shadow tables while the live tables
 keep serving. Rebuild then swaps the shadow tables in, in one transaction, under the projector's lock so no
@@ -10,27 +11,33 @@ shadow tables and leaves the live ones untouched.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
-from eventstore import store
 from projections import cache, oracle
 from projections.models import OperatorAction
 from projections.oracle import Difference, Differences
 from projections.projector import Projector
-from projections.runner import BATCH_SIZE, catch_up, drain, ensure_checkpoint, lock_blocking
+from projections.runner import BATCH_SIZE, catch_up, drain, ensure_checkpoint, lock_blocking, lock_key
 from projections.status import checkpoint
-from projections.target import LIVE, SHADOW, SHADOW_SUFFIX
+from projections.target import SHADOW, SHADOW_SUFFIX
 
 Progress = Callable[[int], None]
+_MAINTENANCE_LOCKS = 0x1ED6F  # the first key of the session locks that keep rebuild and verify apart
 
 
 class OperationError(Exception):
     """The operation could not be done; nothing live was changed."""
+
+
+class Busy(OperationError):
+    """Another rebuild or verify of the same projector is running."""
 
 
 def record(user: str, action: str, projector: str = "", **detail: Any) -> None:
@@ -83,20 +90,27 @@ def rebuild(
     Raises OperationError (shadow dropped, live untouched) if an event fails to apply during the build.
     """
     shadow_name = projector.name + SHADOW_SUFFIX
+    with _exclusive(projector, "rebuild"):
+        return _rebuild(projector, shadow_name, user, batch_size, progress)
+
+
+def _rebuild(
+    projector: Projector, shadow_name: str, user: str, batch_size: int, progress: Progress | None
+) -> RebuildResult:
     _set_rebuilding(projector.name, True)
     try:
         events = _build_shadow(projector, shadow_name, batch_size, progress)
         with transaction.atomic():
             lock_blocking(projector.name)  # no live batch runs across the swap
-            events += drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size)
+            events += drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, attempts=1)
             _raise_if_failed(shadow_name)
             _swap_tables(projector)
             done = checkpoint(shadow_name)
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE projection_checkpoints SET position = %s, failed_position = NULL,"
-                    " failed_event_type = '', last_error = '', rebuilding = false,"
-                    " applied_events = applied_events + %s WHERE name = %s",
+                    " failed_event_type = '', last_error = '', error_position = NULL, error_count = 0,"
+                    " retry_at = NULL, rebuilding = false, applied_events = applied_events + %s WHERE name = %s",
                     [done, events, projector.name],
                 )
                 cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
@@ -137,6 +151,11 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
     The live tables are not touched; the live projector waits only while the rebuilt tables are compared.
     A rebuild that fails (an event does not apply) is reported in `rebuild_error`; the fold is compared anyway.
     """
+    with _exclusive(projector, "verify"):
+        return _verify(projector, batch_size, progress)
+
+
+def _verify(projector: Projector, batch_size: int, progress: Progress | None) -> VerifyResult:
     result = VerifyResult(projector.name, checkpoint(projector.name))
     shadow_name = projector.name + SHADOW_SUFFIX + "verify"
     try:
@@ -144,7 +163,14 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
         with transaction.atomic():
             lock_blocking(projector.name)  # hold the live tables still at one checkpoint while comparing
             result.checkpoint = checkpoint(projector.name)
-            drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=result.checkpoint)
+            drain(
+                projector,
+                target=SHADOW,
+                checkpoint_name=shadow_name,
+                batch_size=batch_size,
+                until=result.checkpoint,
+                attempts=1,
+            )
             _raise_if_failed(shadow_name)
             for table in projector.tables:
                 _compare(projector, table, result.rebuild)
@@ -156,28 +182,23 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
     return result
 
 
-def replay(projector: Projector, *, first: int, last: int, user: str, batch_size: int = BATCH_SIZE) -> int:
-    """Re-apply the events with positions in [first, last] to the live tables. Rows that already reflect an
-    event are left as they are, so this only adds what a row is missing; to recompute wrong values, rebuild.
-    Returns how many events were passed to the projector.
-
-    Raises OperationError for a range above the projector's checkpoint: those events are the runner's to
-    apply, with the checkpoint, and applying them here would make the runner's later batch a step back.
-    """
-    reached = checkpoint(projector.name)
-    if last > reached:
-        raise OperationError(
-            f"{projector.name} has applied events up to position {reached}; replay a range at or below it"
-            " (the projector applies what lies beyond, in order)"
-        )
-    total, after = 0, 0
-    while events := store.read_range(first, last, after=after, limit=batch_size):
-        with transaction.atomic(), connection.cursor() as cursor:
-            lock_blocking(projector.name)
-            projector.apply(cursor, events, LIVE, replay=True)
-        total, after = total + len(events), events[-1].position
-    record(user, "replay", projector.name, first=first, last=last, events=total)
-    return total
+@contextmanager
+def _exclusive(projector: Projector, what: str) -> Iterator[None]:
+    """One rebuild or verify per projector at a time (they build the same shadow tables): a session-level
+    advisory lock, released at the end (or when the process dies). Raises Busy when another one runs."""
+    key = [_MAINTENANCE_LOCKS, lock_key(projector.name)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        if not cursor.fetchone()[0]:
+            raise Busy(
+                f"cannot {what} {projector.name}: a rebuild or verify of it is running; wait until it ends"
+                " (manage.py rebuild_projections --list shows 'rebuilding')"
+            )
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 def _build_shadow(
@@ -194,7 +215,7 @@ def _build_shadow(
         ensure_checkpoint(shadow_name)
     total = 0
     while applied := catch_up(
-        projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=until
+        projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=until, attempts=1
     ):
         total += applied
         if progress:

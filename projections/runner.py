@@ -3,10 +3,15 @@
 `catch_up` takes the projector's transaction-scoped advisory lock (so two workers never apply the same
 projector at once), reads a batch after its checkpoint (positions only go up in reader order, so the
 checkpoint is one position), applies it with the projector's bulk SQL and moves the checkpoint, all in one
-transaction. A crash anywhere rolls all of it back; the next run starts from the same checkpoint. An event
-whose `apply` raises (or that does not decode, or that is out of order for its row) stops only that
-projector: the events before it are applied, and the projector is marked failed at it until an operator
-retries or skips (projections.operations).
+transaction. A crash anywhere rolls all of it back; the next run starts from the same checkpoint.
+
+When applying fails, the failure decides what happens:
+- transient (connection lost, serialization failure, deadlock, lock or statement timeout): nothing is applied,
+  the error shows in `last_error`, and the next run tries again, without limit;
+- anything else (an event that does not decode, is out of order for its row, breaks a constraint or a trigger,
+  or makes a projector raise): the events before it are applied, and it is tried again after a back-off,
+  LEDGER_PROJECTION_ATTEMPTS times in all; then the projector is marked failed at it (position, stream,
+  version, error) until an operator retries or skips it (projections.operations). Other projectors go on.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from eventstore import store
 from eventstore.records import Recorded, UndecodableEvent
@@ -26,6 +33,26 @@ from projections.target import LIVE, Target
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 _LOCK_NAMESPACE = 0x1ED6E  # the first key of pg_advisory locks taken by projections
+# SQLSTATE classes and codes of faults that pass by themselves: connection, transaction rollback
+# (serialization, deadlock), insufficient resources, lock not available, operator intervention (timeouts,
+# shutdown). Retried without limit; anything else is the event's fault.
+_TRANSIENT_CLASSES = {"08", "40", "53", "57"}
+_TRANSIENT_CODES = {"55P03"}
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The event that could not be applied, and why."""
+
+    position: int
+    type: str
+    stream_id: str
+    version: int | None
+    error: str
+
+    def describe(self) -> str:
+        where = f"{self.stream_id} version {self.version}" if self.version is not None else self.stream_id
+        return f"{where} (position {self.position}): {self.error}"
 
 
 def lock_key(checkpoint_name: str) -> int:
@@ -37,7 +64,7 @@ def ensure_checkpoint(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO projection_checkpoints (name, position, applied_events, failed_event_type,"
-            " last_error, rebuilding, updated_at) VALUES (%s, 0, 0, '', '', false, now())"
+            " last_error, rebuilding, error_count, updated_at) VALUES (%s, 0, 0, '', '', false, 0, now())"
             " ON CONFLICT (name) DO NOTHING",
             [name],
         )
@@ -50,36 +77,59 @@ def catch_up(
     checkpoint_name: str | None = None,
     batch_size: int = BATCH_SIZE,
     until: int | None = None,
+    attempts: int | None = None,
 ) -> int:
     """Apply the next batch; return how many events were applied.
 
-    Returns 0 when another process holds the projector, when it is failed, or when nothing is new (up to
-    `until`, if given). Idempotent: a batch is applied once, with the checkpoint, or not at all.
+    An event that fails is marked failed after `attempts` tries (LEDGER_PROJECTION_ATTEMPTS by default; a
+    rebuild, whose operator is waiting for the answer, passes 1).
+
+    Returns 0 when another process holds the projector, when it is failed or waiting to retry an event, or
+    when nothing is new (up to `until`, if given). Idempotent: a batch is applied once, with the checkpoint,
+    or not at all. A transient fault is noted in `last_error` (when the database can still be reached) and
+    raised: the caller tries again later.
     """
     name = checkpoint_name or projector.name
     ensure_checkpoint(name)
+    try:
+        return _catch_up(projector, target, name, batch_size, until, attempts or settings.LEDGER_PROJECTION_ATTEMPTS)
+    except Exception as exc:
+        _note_error(name, f"{'transient' if is_transient(exc) else 'unexpected'}, will retry: {_describe(exc)}")
+        raise
+
+
+def _catch_up(
+    projector: Projector, target: Target, name: str, batch_size: int, until: int | None, attempts: int
+) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key(name)])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute("SELECT position, failed_position FROM projection_checkpoints WHERE name = %s", [name])
-        start, failed_position = cursor.fetchone()
-        if failed_position is not None:
+        cursor.execute(
+            "SELECT position, failed_position, last_error, error_position, error_count, retry_at > now()"
+            " FROM projection_checkpoints WHERE name = %s",
+            [name],
+        )
+        start, failed_position, last_error, error_position, error_count, waiting = cursor.fetchone()
+        if failed_position is not None or waiting:
             return 0
         try:
             events, poison = store.read_all(after=start, limit=batch_size), None
         except UndecodableEvent as exc:
-            events, poison = exc.decoded, (exc.position, exc.type_name, str(exc))
+            events, poison = exc.decoded, Failure(exc.position, exc.type_name, exc.stream_id, exc.version, str(exc))
         if until is not None:
             events = [event for event in events if event.position <= until]
-            if poison and poison[0] > until:
+            if poison and poison.position > until:
                 poison = None  # beyond the point we were asked to reach: not ours to judge yet
         applied, failure = _apply(projector, cursor, events, target)
-        poison = failure or poison
+        failure = failure or poison
         if applied:
             _advance(cursor, name, start, applied)
-        if poison:
-            _mark_failed(cursor, name, *poison)
+        if failure:
+            count = error_count + 1 if error_position == failure.position else 1
+            _record_failure(cursor, name, failure, count, attempts)
+        elif last_error and not applied:
+            _clear_errors(cursor, name)  # healthy again (applying also clears them)
         return len(applied)
 
 
@@ -97,53 +147,93 @@ def drain(projector: Projector, **options: Any) -> int:
     return total
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A fault of the moment (the database or the connection), not of the event being applied."""
+    sqlstate = str(getattr(exc.__cause__, "sqlstate", "") or getattr(exc, "sqlstate", "") or "")
+    if sqlstate:
+        return sqlstate[:2] in _TRANSIENT_CLASSES or sqlstate in _TRANSIENT_CODES
+    return isinstance(exc, (OperationalError, InterfaceError))  # no SQLSTATE: the connection itself failed
+
+
 def _apply(
     projector: Projector, cursor: Any, events: Sequence[Recorded], target: Target
-) -> tuple[Sequence[Recorded], tuple[int, str, str] | None]:
-    """Apply the batch in a savepoint; if it raises, find the first event that raises, applying those before it."""
+) -> tuple[Sequence[Recorded], Failure | None]:
+    """Apply the batch in a savepoint; if it raises, find the first event that raises, applying those before
+    it. A transient fault is raised: it says nothing about the events."""
     if not events:
         return events, None
     try:
         with transaction.atomic():
             projector.apply(cursor, events, target)
         return events, None
-    except DatabaseError as exc:
-        if not _is_poison(exc):
-            raise  # the database is unwell, not the event: let the caller retry later
-    except Exception:
-        pass  # any other exception from apply: find the event that raises it, below
+    except Exception as exc:
+        if is_transient(exc):
+            raise
     for index, recorded in enumerate(events):
         try:
             with transaction.atomic():
                 projector.apply(cursor, [recorded], target)
         except Exception as exc:
-            log.error(
-                "projector failed",
+            if is_transient(exc):
+                raise
+            log.warning(
+                "projector could not apply an event",
                 extra={"projector": projector.name, "position": recorded.position, "error": repr(exc)},
             )
-            return events[:index], (recorded.position, recorded.type, f"{type(exc).__name__}: {exc}")
+            failure = Failure(recorded.position, recorded.type, recorded.stream_id, recorded.version, _describe(exc))
+            return events[:index], failure
     return events, None  # every event applied on its own: the failure depended on the batch; all are in
-
-
-def _is_poison(exc: DatabaseError) -> bool:
-    """Data errors and constraint violations come from the events; lost connections and timeouts do not."""
-    sqlstate = str(getattr(exc.__cause__, "sqlstate", "") or "")
-    return sqlstate[:2] in {"22", "23", "42"}
 
 
 def _advance(cursor: Any, name: str, start: int, applied: Sequence[Recorded]) -> None:
     cursor.execute(
-        "UPDATE projection_checkpoints SET position = %s, applied_events = applied_events + %s,"
-        " updated_at = now() WHERE name = %s AND position = %s",
+        "UPDATE projection_checkpoints SET position = %s, applied_events = applied_events + %s, last_error = '',"
+        " error_position = NULL, error_count = 0, retry_at = NULL, updated_at = now()"
+        " WHERE name = %s AND position = %s",
         [applied[-1].position, len(applied), name, start],
     )
     if cursor.rowcount != 1:  # cannot happen under the advisory lock; if it does, apply nothing
         raise RuntimeError(f"checkpoint {name} moved under us")
 
 
-def _mark_failed(cursor: Any, name: str, position: int, type_name: str, error: str) -> None:
+def _record_failure(cursor: Any, name: str, failure: Failure, count: int, attempts: int) -> None:
+    """Another failed attempt at the same event: wait and retry, or, when attempts are spent, mark failed."""
+    if count >= attempts:
+        log.error("projector failed", extra={"projector": name, "position": failure.position, "error": failure.error})
+        cursor.execute(
+            "UPDATE projection_checkpoints SET failed_position = %s, failed_event_type = %s, last_error = %s,"
+            " error_position = NULL, error_count = 0, retry_at = NULL, updated_at = now() WHERE name = %s",
+            [failure.position, failure.type, f"{failure.describe()} (after {count} attempts)"[:2000], name],
+        )
+        return
+    delay_ms = settings.LEDGER_PROJECTION_RETRY_MS * 2 ** (count - 1)
+    note = f"{failure.describe()} (attempt {count} of {attempts}; again in {delay_ms / 1000:g} s)"
     cursor.execute(
-        "UPDATE projection_checkpoints SET failed_position = %s, failed_event_type = %s, last_error = %s,"
-        " updated_at = now() WHERE name = %s",
-        [position, type_name, error[:2000], name],
+        "UPDATE projection_checkpoints SET last_error = %s, error_position = %s, error_count = %s,"
+        " retry_at = now() + make_interval(secs => %s), updated_at = now() WHERE name = %s",
+        [note[:2000], failure.position, count, delay_ms / 1000, name],
     )
+
+
+def _clear_errors(cursor: Any, name: str) -> None:
+    cursor.execute(
+        "UPDATE projection_checkpoints SET last_error = '', error_position = NULL, error_count = 0, retry_at = NULL"
+        " WHERE name = %s",
+        [name],
+    )
+
+
+def _note_error(name: str, text: str) -> None:
+    """Best effort, in a transaction of its own: the database may be the thing that is down."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE projection_checkpoints SET last_error = %s, updated_at = now() WHERE name = %s",
+                [text[:2000], name],
+            )
+    except DatabaseError:
+        log.warning("could not record a projector's error", extra={"projector": name, "error": text})
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()

@@ -18,6 +18,7 @@ from projections.registry import PROJECTORS
 from projections.status import checkpoint, projector_status
 from tests.api_client import deposit, open_account
 from tests.eventstore.raw import insert_raw_events
+from tests.projections.workers import catch_up_until_settled
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_a_projector_that_meets_a_gap_fails_at_it_and_applies_nothing_past_it(te
     later = deposit(teller, account, "2.00")
     after = deposit(teller, account, "4.00")
 
-    catch_up_everything()
+    catch_up_until_settled()
 
     status = projector_status("account_summaries")
     assert (status.status, status.failed_position) == ("failed", later["position"])

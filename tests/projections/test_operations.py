@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -11,13 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from projections import runner
-from projections.jobs import catch_up_everything
+from projections import operations, runner
 from projections.models import AccountSummary, OperatorAction
 from projections.projector import Projector
 from projections.registry import PROJECTORS
 from projections.status import projector_status
 from tests.api_client import deposit, open_account
+from tests.projections.workers import catch_up_until_settled
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_a_poison_event_stops_only_its_projector_until_retried(teller, fragile):
     poison = teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"}).json()
     deposit(teller, account, "3.00")
 
-    catch_up_everything()
+    catch_up_until_settled()
 
     failed = projector_status("fragile")
     assert (failed.status, failed.failed_position) == ("failed", poison["position"])
@@ -78,7 +79,7 @@ def test_a_poison_event_stops_only_its_projector_until_retried(teller, fragile):
 
     Fragile.fixed = True
     assert run("projections", "retry", "fragile", "--user", "ops")[0] == 0
-    catch_up_everything()
+    catch_up_until_settled()
 
     assert projector_status("fragile").status == "idle"
     assert poison["position"] in Fragile.applied
@@ -89,11 +90,11 @@ def test_skip_moves_past_exactly_the_failed_event(teller, fragile):
     account = open_account(teller)
     poison = teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"}).json()
     later = deposit(teller, account, "3.00")
-    catch_up_everything()
+    catch_up_until_settled()
 
     wrong = run("projections", "skip", "fragile", "--position", str(poison["position"] + 999))
     right = run("projections", "skip", "fragile", "--position", str(poison["position"]), "--user", "ops")
-    catch_up_everything()
+    catch_up_until_settled()
 
     assert wrong[0] != 0
     assert right[0] == 0
@@ -104,7 +105,7 @@ def test_skip_moves_past_exactly_the_failed_event(teller, fragile):
 def test_verify_projections_finds_a_row_changed_by_hand(teller):
     account = open_account(teller)
     deposit(teller, account, "5.00")
-    catch_up_everything()
+    catch_up_until_settled()
     assert run("verify_projections")[0] == 0
 
     AccountSummary.objects.filter(account_id=account).update(balance=999_99)
@@ -118,7 +119,7 @@ def test_verify_projections_finds_a_row_changed_by_hand(teller):
 def test_rebuild_repairs_a_damaged_read_model_and_keeps_index_names(teller):
     account = open_account(teller)
     deposit(teller, account, "5.00")
-    catch_up_everything()
+    catch_up_until_settled()
     AccountSummary.objects.filter(account_id=account).update(balance=1)
     indexes_before = _index_names("account_search")
 
@@ -135,7 +136,7 @@ def test_rebuild_repairs_a_damaged_read_model_and_keeps_index_names(teller):
 def test_a_failed_rebuild_exits_1_and_leaves_the_live_tables_untouched(teller, fragile):
     account = open_account(teller)
     teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"})
-    catch_up_everything()
+    catch_up_until_settled()
     fragile_before = projector_status("fragile")
 
     code, _, err = run("rebuild_projections", "fragile")
@@ -159,7 +160,7 @@ def test_replay_of_an_applied_range_changes_nothing(teller):
     account = open_account(teller)
     first = deposit(teller, account, "5.00")
     deposit(teller, account, "2.00")
-    catch_up_everything()
+    catch_up_until_settled()
     from projections.models import LedgerEntry
 
     code, out, _ = run("replay", "--projection", "ledger_entries", "--from-position", str(first["position"]))
@@ -170,17 +171,43 @@ def test_replay_of_an_applied_range_changes_nothing(teller):
     assert run("verify_projections", "ledger_entries")[0] == 0
 
 
-def test_replay_refuses_a_range_above_the_checkpoint(teller):
+def test_replay_beyond_the_checkpoint_applies_in_order_and_moves_it_but_never_leaves_a_hole(teller):
     account = open_account(teller)
-    catch_up_everything()
-    later = deposit(teller, account, "5.00")  # not applied yet
+    catch_up_until_settled()
+    reached = projector_status("ledger_entries").checkpoint
+    deposit(teller, account, "1.00")  # these two are not applied yet
+    second = deposit(teller, account, "2.00")
+    only_second = ("--from-position", str(second["position"]), "--to-position", str(second["position"]))
 
-    to_later = ("--to-position", str(later["position"]))
-    code, _, err = run("replay", "--projection", "ledger_entries", "--from-position", "1", *to_later)
-    by_default, out, _ = run("replay", "--projection", "ledger_entries", "--from-position", "1")
+    hole = run("replay", "--projection", "ledger_entries", *only_second)
+    dry = run("replay", "--projection", "ledger_entries", *only_second, "--dry-run")
+    both = run("replay", "--projection", "ledger_entries", "--from-position", str(reached + 1),
+               "--to-position", str(second["position"]))  # fmt: skip
 
-    assert code == 1 and "replay a range at or below it" in err
-    assert by_default == 0 and f"..{later['position']})" not in out  # stops at what the projector applied
+    assert hole[0] == 1 and "1 events between ledger_entries's checkpoint" in hole[2] and "--force" in hole[2]
+    assert dry[0] == 0 and "would be skipped for good (refused without --force)" in dry[1]
+    assert both[0] == 0 and "replayed 2 events" in both[1]
+    assert projector_status("ledger_entries").checkpoint == second["position"]
+    from projections.models import LedgerEntry
+
+    assert list(LedgerEntry.objects.filter(account_id=account).values_list("balance_after", flat=True)) == [100, 300]
+    assert run("verify_projections", "ledger_entries")[0] == 0
+
+
+def test_a_forced_replay_skips_the_hole_for_good_and_says_so(teller):
+    a, b = open_account(teller), open_account(teller)
+    catch_up_until_settled()
+    deposit(teller, a, "1.00")
+    later = deposit(teller, b, "2.00")
+
+    code, out, _ = run("replay", "--projection", "account_summaries", "--from-position", str(later["position"]),
+                       "--to-position", str(later["position"]), "--force", "--user", "ops")  # fmt: skip
+
+    assert code == 0 and "skipped 1 unapplied events before it" in out
+    assert OperatorAction.objects.get(action="replay").detail["skipped"] == 1
+    assert AccountSummary.objects.get(account_id=b).balance == 200
+    assert AccountSummary.objects.get(account_id=a).balance == 0  # the skipped deposit, left out for good
+    assert run("verify_projections", "account_summaries")[0] == 1  # and verify says so
 
 
 def test_replay_a_stream_prints_each_event_and_the_state_after_it(teller):
@@ -223,3 +250,39 @@ def test_the_runner_takes_nothing_while_another_holds_the_projector(teller):
             cursor.execute(
                 "SELECT pg_advisory_unlock(%s, %s)", [runner._LOCK_NAMESPACE, runner.lock_key(projector.name)]
             )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_verify_while_a_rebuild_of_the_same_projector_runs_is_refused_and_others_are_not(teller):
+    account = open_account(teller)
+    deposit(teller, account, "1.00")
+    catch_up_until_settled()
+    inside, release, outcome = threading.Event(), threading.Event(), {}
+
+    def slow_progress(done: int) -> None:
+        inside.set()
+        release.wait(30)
+
+    def rebuild() -> None:
+        try:
+            outcome["rebuild"] = operations.rebuild(
+                PROJECTORS["ledger_entries"], user="ops", batch_size=1, progress=slow_progress
+            )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=rebuild)
+    thread.start()
+    try:
+        assert inside.wait(30)  # the rebuild is half-way, with its shadow tables in place
+        busy = run("verify_projections", "ledger_entries")
+        again = run("rebuild_projections", "ledger_entries")
+        other = run("verify_projections", "account_summaries")
+    finally:
+        release.set()
+        thread.join(60)
+
+    assert busy[0] == 1 and "cannot verify ledger_entries: a rebuild or verify of it is running" in busy[2]
+    assert again[0] == 1 and "cannot rebuild ledger_entries" in again[2]
+    assert other[0] == 0
+    assert outcome["rebuild"].events > 0 and run("verify_projections", "ledger_entries")[0] == 0

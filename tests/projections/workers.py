@@ -75,3 +75,16 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> floa
 def all_at_head() -> bool:
     head = store.head_position()
     return all(checkpoint(name) == head for name in PROJECTORS)
+
+
+def catch_up_until_settled(rounds: int = 20) -> None:
+    """The worker's periodic pass, repeated until no projector has an event waiting to be retried (tests run
+    with LEDGER_PROJECTION_RETRY_MS = 0, so each pass is one more attempt)."""
+    from projections.jobs import catch_up_everything
+    from projections.models import ProjectionCheckpoint
+
+    for _ in range(rounds):
+        catch_up_everything()
+        if not ProjectionCheckpoint.objects.filter(error_position__isnull=False).exists():
+            return
+    raise AssertionError(f"projectors still retrying after {rounds} passes")

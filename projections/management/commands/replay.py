@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -14,7 +15,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commands.domain import accounts, money
 from eventstore import store
-from projections import operations, registry, status
+from projections import registry, replay, status
+from projections.operations import OperationError
+from projections.progress import ProgressReporter
 
 
 class Command(BaseCommand):
@@ -35,6 +38,8 @@ class Command(BaseCommand):
         upto = parser.add_mutually_exclusive_group()
         upto.add_argument("--version", type=int, help="stop after this version")
         upto.add_argument("--until", help="stop at this moment (ISO 8601)")
+        parser.add_argument("--force", action="store_true", help="replay even if it skips unapplied events")
+        parser.add_argument("--dry-run", action="store_true", help="say what would be replayed, change nothing")
         parser.add_argument("--json", action="store_true")
         parser.add_argument("--user", default=getpass.getuser(), help="who is acting (for the operator log)")
 
@@ -51,22 +56,27 @@ class Command(BaseCommand):
             projector = registry.get(options["projection"])
         except KeyError as exc:
             raise CommandError(str(exc.args[0]), returncode=2) from None
+        first = options["from_position"]
         # By default up to what the projector has applied: what lies beyond is the runner's to apply, in order.
         last = options["to_position"] if options["to_position"] is not None else status.checkpoint(projector.name)
+        intended = replay.plan(projector, first=first, last=last)
+        if options["dry_run"]:
+            refused = " (refused without --force)" if intended.skipped and not options["force"] else ""
+            self.stdout.write(f"would replay {intended.describe()}{refused}")
+            return
+        reporter = ProgressReporter(sys.stderr, f"replay {projector.name}", intended.events, tty=sys.stderr.isatty())
         try:
-            count = operations.replay(projector, first=options["from_position"], last=last, user=options["user"])
-        except operations.OperationError as exc:
+            count = replay.replay(
+                projector, first=first, last=last, user=options["user"], force=options["force"], progress=reporter
+            )
+        except OperationError as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
-            self.stdout.write(
-                json.dumps(
-                    {"projection": projector.name, "from": options["from_position"], "to": last, "events": count}
-                )
-            )
+            result = {"projection": projector.name, "from": first, "to": last, "events": count}
+            self.stdout.write(json.dumps(result | {"skipped": intended.skipped}))
         else:
-            self.stdout.write(
-                f"replayed {count} events (positions {options['from_position']}..{last}) into {projector.name}"
-            )
+            skipped = f"; skipped {intended.skipped:,} unapplied events before it" if intended.skipped else ""
+            self.stdout.write(f"replayed {count:,} events (positions {first}..{last}) into {projector.name}{skipped}")
 
     def _stream(self, options: dict[str, Any]) -> None:
         stream = _stream_name(options["stream"])

@@ -32,7 +32,13 @@ class Command(BaseCommand):
         report, ok = [], True
         for projector in projectors:
             reporter = ProgressReporter(sys.stderr, f"verify {projector.name}", 0, tty=sys.stderr.isatty())
-            result = operations.verify(projector, progress=reporter if sys.stderr.isatty() else None)
+            try:
+                result = operations.verify(projector, progress=reporter if sys.stderr.isatty() else None)
+            except operations.Busy as exc:
+                ok = False
+                report.append({"name": projector.name, "ok": False, "error": str(exc)})
+                self.stderr.write(str(exc))
+                continue
             ok = ok and result.ok
             report.append(
                 {
