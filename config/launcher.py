@@ -11,9 +11,11 @@ PostgreSQL and Redis are started (config.embedded) and stopped again on exit, Ct
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,10 +28,12 @@ from pathlib import Path
 from types import FrameType
 
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
+from config.leftovers import stop_leftovers
 from config.supervisor import Supervised, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = "admin (superuser), teller, auditor, alice and bob (customers)"
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Failure|Violation): ")
 
 
 class Stop(Exception):
@@ -55,6 +59,8 @@ def services(run_dir: Path, *, fresh: bool) -> Iterator[dict[str, str]]:
             postgres = EmbeddedPostgres(scratch / "pgdata", delete_on_stop=fresh)
             started.append(postgres)
             urls["DATABASE_URL"] = postgres.start()
+            for line in postgres.recovered:
+                say(f"recovered: {line}")
             say(f"embedded PostgreSQL started ({scratch / 'pgdata'})")
         if "REDIS_URL" not in urls:
             redis = EmbeddedRedis(scratch / "redis")
@@ -74,10 +80,16 @@ def services(run_dir: Path, *, fresh: bool) -> Iterator[dict[str, str]]:
 def run() -> int:
     run_dir = Path(os.environ.get("LEDGER_RUN_DIR", ROOT / ".run"))
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Every process started from here carries it, so a later start can find what a crash left running.
+    os.environ["LEDGER_RUN_DIR"] = str(run_dir)
     port = os.environ.get("PORT", "8000")
-    password = os.environ.get("DEMO_PASSWORD") or _stored_password(run_dir)
     supervisor = Supervisor([])
     try:
+        workers = _worker_count()
+        password = os.environ.get("DEMO_PASSWORD") or _stored_password(run_dir)
+        for line in stop_leftovers(run_dir):
+            say(f"recovered: {line}")
+        _check_port_free(port)
         with services(run_dir, fresh=False) as urls:
             (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
             metrics_dir = run_dir / "prometheus"  # gunicorn's processes add up their counters here
@@ -91,12 +103,11 @@ def run() -> int:
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             }
             env.setdefault("DJANGO_DEBUG", "1")
-            manage = [sys.executable, str(ROOT / "manage.py")]
-            subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-            subprocess.run([*manage, "demo_data", "--with-accounts"], env=env, check=True, cwd=ROOT)
+            _manage(env, "migrate", "--noinput", "-v", "0")
+            _manage(env, "demo_data", "--with-accounts")
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
-                subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-            workers = _worker_count()
+                _manage(env, "collectstatic", "--noinput", "-v", "0")
+            manage = [sys.executable, str(ROOT / "manage.py")]
             supervisor.processes = [Supervised("web", _web_command(port), env, ROOT)] + [
                 Supervised(f"worker-{n}", [*manage, "rqworker", "projections", "default"], env, ROOT)
                 for n in range(1, workers + 1)
@@ -108,12 +119,34 @@ def run() -> int:
             return 0  # pragma: no cover (watch returns only by Stop)
     except Stop:
         return 0
-    except (ServiceError, subprocess.CalledProcessError) as exc:
-        say(f"could not start: {exc}")
+    except Exception as exc:  # one line naming the cause (and the fix, where we know it), never a traceback
+        say(f"could not start: {exc}" if isinstance(exc, ServiceError) else f"could not start: {exc!r}")
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         supervisor.stop()
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    """Run `manage.py *args`; its output is shown, and a failure becomes a ServiceError with its last line."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    sys.stdout.write(done.stdout)
+    if done.returncode != 0:
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no output"]
+        # The exception's own line ("...Error: message") says the cause; a traceback's frames do not.
+        cause = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), lines[-1])
+        raise ServiceError(f"manage.py {args[0]} failed: {_EXCEPTION_LINE.sub('', cause)}")
+
+
+def _check_port_free(port: str) -> None:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", int(port))) == 0:
+            raise ServiceError(
+                f"port {port} is in use (another `make run`, or another server): stop it, or start with PORT=8001"
+            )
 
 
 def test(command: list[str]) -> int:

@@ -16,7 +16,8 @@ REFUSE_OLD_DATA = """
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM events) THEN
-        RAISE EXCEPTION 'this database holds events written before the global-order fix (eventstore 0003)'
+        RAISE EXCEPTION 'this database holds events written before the global-order fix (eventstore 0003):'
+            ' recreate it (for make run: stop it, delete .run/pgdata, run it again; see docs/operations.md)'
             USING HINT = 'Recreate it: stop `make run`, delete .run/pgdata (or drop the database), run `make run`'
                          ' again. See docs/operations.md, "Upgrading a development database".';
     END IF;
