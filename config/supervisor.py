@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 10.0
 STABLE_SECONDS = 60.0
 STOP_GRACE_SECONDS = 15
 
@@ -82,8 +82,10 @@ class Supervisor:
         self.processes = processes
 
     def start(self) -> None:
+        """Start every process that is not running yet (one may be handed over already running)."""
         for process in self.processes:
-            process.start()
+            if process.process is None:
+                process.start()
 
     def exited_during_start(self) -> list[str]:
         return [p.name for p in self.processes if p.process is not None and p.process.poll() is not None]

