@@ -7,4 +7,5 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ledger_ap
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ledger_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON events FROM ledger_app;
 REVOKE UPDATE, TRUNCATE ON snapshots FROM ledger_app;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_clock FROM ledger_app;
 GRANT EXECUTE ON FUNCTION events_append(text[], integer[], integer[], text[], smallint[], jsonb[], bytea[], jsonb, jsonb[], smallint[]) TO ledger_app;

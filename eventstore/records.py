@@ -116,18 +116,35 @@ class Recorded:
     hash: str
 
     def as_json(self) -> dict[str, Any]:
-        """The wire shape of DESIGN.md section 11 (stored data, not the upcast event)."""
-        return {
-            "position": self.position,
-            "stream_id": self.stream_id,
-            "version": self.version,
-            "type": self.type,
-            "schema_version": self.schema_version,
-            "data": self.data,
-            "metadata": self.metadata,
-            "recorded_at": self.recorded_at.isoformat(),
-            "hash": self.hash,
-        }
+        """The wire shape (stored data, not the upcast event)."""
+        return event_json(
+            self.position,
+            self.stream_id,
+            self.version,
+            self.type,
+            self.schema_version,
+            self.data,
+            self.metadata,
+            self.recorded_at,
+            self.hash,
+        )
+
+
+def event_json(*row: Any) -> dict[str, Any]:
+    """An event as JSON wherever it is shown or exported: {position, stream_id, version, type, schema_version,
+    data, metadata, recorded_at, hash}, from a stored row in that column order."""
+    position, stream_id, version, type_, schema_version, data, metadata, recorded_at, hash_ = row
+    return {
+        "position": position,
+        "stream_id": stream_id,
+        "version": version,
+        "type": type_,
+        "schema_version": schema_version,
+        "data": data,
+        "metadata": metadata,
+        "recorded_at": recorded_at.isoformat(),
+        "hash": hash_,
+    }
 
 
 @dataclass(frozen=True, slots=True)

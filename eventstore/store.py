@@ -43,6 +43,7 @@ from eventstore.records import (
     StreamAppend,
     StreamHistory,
     UndecodableEvent,
+    event_json,
 )
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,17 @@ def read_all(after: int = 0, limit: int = 1000) -> list[Recorded]:
             [after, limit],
         )
         return _decode_all(cursor.fetchall())
+
+
+def read_stored(after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    """Like read_all, but the stored rows as JSON (`records.event_json`), not decoded: for an export, which
+    must carry every event whether or not this code can decode it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE position > %s AND {_FINAL} ORDER BY position LIMIT %s",
+            [after, limit],
+        )
+        return [event_json(*row[:5], _json(row[5]), _json(row[6]), *row[7:]) for row in cursor.fetchall()]
 
 
 def read_range(first: int, last: int, *, after: int = 0, limit: int = 1000) -> list[Recorded]:

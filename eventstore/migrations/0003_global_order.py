@@ -47,6 +47,9 @@ $$;
 CREATE TRIGGER snapshots_no_update BEFORE UPDATE ON snapshots
     FOR EACH ROW EXECUTE FUNCTION snapshots_reject_update();
 
+"""
+
+EVENTS_APPEND = r"""
 -- One round trip per append, whatever the number of streams and events:
 -- 1. read every stream's head; a stream not at its expected version is a conflict ('version'), nothing written;
 -- 2. only then take the transaction id (pg_current_xact_id assigns one if the transaction has none yet, and
@@ -182,7 +185,7 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunSQL(
-            RESTRUCTURE,
+            RESTRUCTURE + EVENTS_APPEND,
             state_operations=[
                 migrations.RemoveField(model_name="event", name="transaction_id"),
                 migrations.AlterField(

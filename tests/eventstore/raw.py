@@ -26,7 +26,7 @@ def insert_raw_events(
     Returns the positions."""
     offsets = offsets if offsets is not None else range(len(events))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()::text::bigint, statement_timestamp()")
+        cursor.execute("SELECT events_xid(), statement_timestamp()")
         xid, now = cursor.fetchone()
         base = xid * SLOT + SLOT // 2  # clear of the positions events_append gives this transaction
         previous, positions = GENESIS, []

@@ -14,10 +14,10 @@ from uuid import UUID
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commands.domain import accounts, money
+from config.progress import ProgressReporter
 from eventstore import store
 from projections import registry, replay, status
 from projections.operations import OperationError
-from projections.progress import ProgressReporter
 
 
 class Command(BaseCommand):

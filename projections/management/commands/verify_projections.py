@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.progress import ProgressReporter
 from projections import operations, registry
-from projections.progress import ProgressReporter
 
 
 class Command(BaseCommand):
