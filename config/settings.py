@@ -159,6 +159,26 @@ LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, mini
 LEDGER_METRICS_TOKEN = env_str("LEDGER_METRICS_TOKEN", "")
 LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
 
+# Notifications (projections/outbox.py): withdrawals and transfers at or above the threshold (in the account's
+# currency) are e-mailed to the holder and, with a webhook URL, POSTed as JSON.
+LEDGER_ALERT_THRESHOLD = env_str("LEDGER_ALERT_THRESHOLD", "1000.00")
+LEDGER_WEBHOOK_URL = env_str("LEDGER_WEBHOOK_URL", "")
+# A delivery claimed this long ago by a worker that never finished it (it died) is due again.
+LEDGER_DELIVERY_CLAIM_SECONDS = env_int("LEDGER_DELIVERY_CLAIM_SECONDS", 60, minimum=1)
+# A directory: e-mail is written there, one file per notification (make run: .run/mail). Unset: SMTP.
+LEDGER_MAIL_DIR = env_str("LEDGER_MAIL_DIR", "")
+if LEDGER_MAIL_DIR:
+    EMAIL_BACKEND = "projections.mailfiles.NotificationFileBackend"
+    EMAIL_FILE_PATH = LEDGER_MAIL_DIR
+else:
+    EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+    EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Ledger <ledger@localhost>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

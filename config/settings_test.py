@@ -13,6 +13,8 @@ from config.settings import RQ_QUEUES  # noqa: E402
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 for _queue in RQ_QUEUES.values():
     _queue["ASYNC"] = False
+# Mail stays in django.core.mail.outbox (the tests that run worker processes give them a mail directory).
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # A failing event is retried at once (the tests that test the back-off set it themselves).
 LEDGER_PROJECTION_RETRY_MS = 0
 # Each test makes many requests as one user; the rate-limit test lowers this again.

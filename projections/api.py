@@ -108,6 +108,49 @@ def events(request: HttpRequest, query: Query[EventsQuery]) -> HttpResponse:
     return _json(body)
 
 
+class NotificationQuery(Schema):
+    status: str = Field("", pattern="^(|pending|sending|sent|failed)$")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
+class NotificationOut(Schema):
+    id: int
+    position: int = Field(description="of the event that caused it")
+    kind: str = Field(description="large_withdrawal or large_transfer")
+    account_id: UUID
+    amount: str = Field(description="a decimal string, like every amount in this API")
+    currency: str
+    status: str = Field(description="pending, sending, sent or failed")
+    attempts: int
+    last_error: str
+    sent_at: str | None
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+@router.get("/notifications", tags=TAGS, response={200: NotificationPage, **ERRORS})
+def notifications(request: HttpRequest, query: Query[NotificationQuery]) -> dict[str, Any]:
+    """The notifications outbox, newest first (tellers and auditors): large withdrawals and transfers."""
+    if not actor_of(request).sees_everything:
+        raise Forbidden("only tellers and auditors see the notifications")
+    try:
+        items, next_cursor = selectors.notification_list(
+            status_filter=query.status, cursor=query.cursor, limit=query.limit
+        )
+    except BadCursor:
+        raise HttpError(400, "cursor is not one this API gave out") from None
+    return {"items": [_notification(item) for item in items], "next_cursor": next_cursor}
+
+
+def _notification(item: dict[str, Any]) -> dict[str, Any]:
+    sent_at = item["sent_at"].isoformat() if item["sent_at"] else None
+    return item | {"amount": money.format_amount(item["amount"], item["currency"]), "sent_at": sent_at}
+
+
 @router.get("/projections", tags=TAGS, response={200: list[dict[str, Any]], **ERRORS})
 def projections(request: HttpRequest) -> HttpResponse:
     """Each projector: status (running, idle, failed, rebuilding), checkpoint, head, lag, last error."""

@@ -159,3 +159,46 @@ class DailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.currency}"
+
+
+class NotificationAccount(models.Model):
+    """Projector `notifications`: whom an account's notifications go to (its holder, as of each event)."""
+
+    account_id = models.UUIDField(primary_key=True)
+    holder_name = models.TextField()
+    email = models.TextField()
+    version = models.IntegerField()
+
+    class Meta:
+        db_table = "notification_accounts"
+
+    def __str__(self) -> str:
+        return f"{self.holder_name} <{self.email}>"
+
+
+class Notification(models.Model):
+    """Projector `notifications`: the outbox. One row per qualifying event (unique `position`), written in the
+    projector's transaction with its checkpoint; projections.outbox delivers it and records the outcome."""
+
+    id = models.BigAutoField(primary_key=True)
+    position = models.BigIntegerField(unique=True)  # of the event: a replay can never add a second one
+    kind = models.CharField(max_length=20)  # large_withdrawal, large_transfer
+    account_id = models.UUIDField(db_index=True)
+    amount = models.BigIntegerField()  # minor units
+    currency = models.CharField(max_length=3)
+    recipient = models.TextField()  # "Holder Name <email>"
+    # Database defaults: the projector inserts rows with bulk SQL that names only what the event decides.
+    status = models.CharField(max_length=10, db_default="pending")  # pending, sending, sent, failed
+    attempts = models.IntegerField(db_default=0)
+    last_error = models.TextField(blank=True, db_default="")
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "notifications"
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notifications_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} ({self.status})"

@@ -89,6 +89,11 @@ def rebuild(
 
     Raises OperationError (shadow dropped, live untouched) if an event fails to apply during the build.
     """
+    if projector.outbox:
+        raise OperationError(
+            f"{projector.name} is an outbox of deliveries, not a view of the log: a rebuild would send or lose"
+            " notifications, so it is never rebuilt (verify_projections checks it; replay fills in what is missing)"
+        )
     shadow_name = projector.name + SHADOW_SUFFIX
     with _exclusive(projector, "rebuild"):
         return _rebuild(projector, shadow_name, user, batch_size, progress)

@@ -13,12 +13,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_CEILING, Decimal
+from email.utils import formataddr
 from typing import Any, cast
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connection, transaction
 
-from commands.domain import accounts
+from commands.domain import accounts, money
 from eventstore.codec import codec
 
 STREAMS_PER_BATCH = 500
@@ -75,6 +78,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "recorded_at"),
     ),
     "ledger_heads": (("account_id",), ("version", "balance")),
+    "notification_accounts": (("account_id",), ("holder_name", "email", "version")),
+    "notifications": (("position",), ("kind", "account_id", "amount", "currency", "recipient")),
     "daily_totals": (
         ("day", "currency"),
         ("deposits", "deposit_count", "withdrawals", "withdrawal_count", "transfers", "transfer_count",
@@ -174,6 +179,13 @@ def _expect_account(
             )
         if getattr(event, "reference", ""):
             references = (event.reference + " " + references)[:MAX_REFERENCES]
+        notice = {accounts.FundsWithdrawn: "large_withdrawal", accounts.TransferSent: "large_transfer"}.get(type(event))
+        if notice and event.amount >= _alert_threshold(event.currency):
+            recipient = formataddr((state.holder_name, state.email))
+            expected.get("notifications", []).append(
+                {"position": position, "kind": notice, "account_id": account_id, "amount": event.amount,
+                 "currency": event.currency, "recipient": recipient}
+            )  # fmt: skip
         _count(totals, event, recorded_at)
     last_version, last_recorded = events[-1][1], events[-1][3]
     fields = {"owner": state.owner, "holder_name": state.holder_name, "email": state.email, "status": state.status}
@@ -193,6 +205,15 @@ def _expect_account(
         {"account_id": account_id, **fields, "reference_text": references, "version": last_version}
     )
     expected.get("ledger_heads", []).append({"account_id": account_id, "version": last_version, "balance": balance})
+    expected.get("notification_accounts", []).append(
+        {"account_id": account_id, "holder_name": state.holder_name, "email": state.email, "version": last_version}
+    )
+
+
+def _alert_threshold(currency: str) -> int:
+    """LEDGER_ALERT_THRESHOLD in minor units of `currency`, rounded up."""
+    scaled = Decimal(settings.LEDGER_ALERT_THRESHOLD) * 10 ** money.decimals(currency)
+    return int(scaled.to_integral_value(ROUND_CEILING))
 
 
 def _movement(event: object) -> tuple[str, int, UUID | None] | None:

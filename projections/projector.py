@@ -45,3 +45,4 @@ class Projector:
     serves: str
     compare: dict[str, tuple[str, ...]]
     ignore: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    outbox: bool = False  # its rows are deliveries, not a view: never rebuilt by a table swap

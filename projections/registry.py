@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from projections.projector import Projector
-from projections.projectors import account_search, account_summaries, daily_totals, ledger_entries
+from projections.projectors import account_search, account_summaries, daily_totals, ledger_entries, notifications
 
 PROJECTORS: dict[str, Projector] = {
     projector.name: projector
@@ -12,6 +12,7 @@ PROJECTORS: dict[str, Projector] = {
         ledger_entries.PROJECTOR,
         account_search.PROJECTOR,
         daily_totals.PROJECTOR,
+        notifications.PROJECTOR,
     )
 }
 

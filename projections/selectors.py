@@ -149,3 +149,36 @@ def _decode(cursor: str | None) -> tuple[float | None, UUID | None]:
         return float(rank), UUID(account_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor(cursor) from None
+
+
+NOTIFICATION_COLUMNS = ("id", "position", "kind", "account_id", "amount", "currency", "status", "attempts",
+                        "last_error", "sent_at")  # fmt: skip
+
+
+def notification_list(
+    *, status_filter: str = "", cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The outbox, newest first; the cursor is the last id of a page."""
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    if cursor and before is None:
+        raise BadCursor(cursor)
+    where: list[str] = ["id < %s"]
+    params: list[Any] = [before or 2**63 - 1]
+    if status_filter:
+        where.append("status = %s")
+        params.append(status_filter)
+    with connection.cursor() as db:
+        db.execute(
+            f"SELECT {', '.join(NOTIFICATION_COLUMNS)} FROM notifications WHERE {' AND '.join(where)}"
+            " ORDER BY id DESC LIMIT %s",
+            [*params, limit],
+        )
+        items = [dict(zip(NOTIFICATION_COLUMNS, row, strict=True)) for row in db.fetchall()]
+    return items, (str(items[-1]["id"]) if len(items) == limit else None)
+
+
+def notification_counts() -> dict[str, int]:
+    """How many notifications are in each status."""
+    with connection.cursor() as db:
+        db.execute("SELECT status, count(*) FROM notifications GROUP BY status")
+        return dict(db.fetchall())

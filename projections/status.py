@@ -25,6 +25,7 @@ class ProjectorStatus:
     last_error: str
     failed_position: int | None
     applied_events: int
+    rebuildable: bool  # an outbox (notifications) is never rebuilt
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,6 +56,7 @@ def projector_status(name: str) -> ProjectorStatus:
         last_error=last_error,
         failed_position=failed_position,
         applied_events=applied,
+        rebuildable=not PROJECTORS[name].outbox if name in PROJECTORS else True,
     )
 
 

@@ -168,7 +168,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 @require_GET
 def ops_page(request: HttpRequest) -> HttpResponse:
-    context = {"statuses": status.all_statuses(), "nav": "ops", "progress": _rebuild_progress()}
+    context = {
+        "statuses": status.all_statuses(),
+        "nav": "ops",
+        "progress": _rebuild_progress(),
+        "notification_counts": selectors.notification_counts(),
+        "notifications": [
+            n | {"amount": money.format_amount(n["amount"], n["currency"])}
+            for n in selectors.notification_list(limit=10)[0]
+        ],
+    }
     template = "projections/ops.html" + ("#projectors" if request.htmx else "")  # type: ignore[attr-defined]
     return render(request, template, context)
 

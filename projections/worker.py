@@ -1,8 +1,9 @@
 """The RQ worker for projections: `manage.py rqworker projections default` (settings.RQ["WORKER_CLASS"]).
 
-Besides running queued jobs, it catches every projector up on start and then every LEDGER_CATCHUP_SECONDS in
-a thread of its own that talks only to PostgreSQL. So an emptied queue, a restarted Redis or a lost job
-delays projections by at most that interval, and a Redis outage does not stop them at all.
+Besides running queued jobs, it catches every projector up (and delivers due notifications) on start and then
+every LEDGER_CATCHUP_SECONDS, in a thread of its own that talks only to PostgreSQL (and the mail server). So an
+emptied queue, a restarted Redis or a lost job delays projections by at most that interval, and a Redis outage
+does not stop them at all.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ProjectionWorker(Worker):
         super().teardown()  # type: ignore[no-untyped-call]
 
     def _periodic_catch_up(self) -> None:
+        from projections import outbox
         from projections.jobs import catch_up_everything
 
         while True:
@@ -40,6 +42,7 @@ class ProjectionWorker(Worker):
                 applied = catch_up_everything()
                 if applied:
                     log.info("periodic catch-up applied events", extra={"events": applied})
+                outbox.deliver_due()  # so a lost delivery job only delays a notification
             except Exception:
                 log.exception("periodic catch-up failed; trying again next interval")
             finally:

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,7 @@ class Expected:
     overdraft_limit: int = 0
     references: list[str] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # large withdrawals and transfers sent
 
 
 def fold_every_account() -> tuple[dict[UUID, Expected], dict[tuple[date, str], dict[str, int]], list[str]]:
@@ -94,6 +96,9 @@ def _apply(
                 "reference": data["reference"],
             }
         )
+        if type_ in ("FundsWithdrawn", "TransferSent") and data["amount"] >= _threshold(data["currency"]):
+            kind = "large_withdrawal" if type_ == "FundsWithdrawn" else "large_transfer"
+            account.notices.append({"position": position, "kind": kind, "amount": data["amount"]})
         counted = {"FundsDeposited": "deposit", "FundsWithdrawn": "withdrawal", "TransferSent": "transfer"}
         if type_ in counted:
             name = counted[type_]
@@ -109,6 +114,14 @@ def _apply(
         account.holder_name, account.email = data["holder_name"], data["email"]
     else:
         raise AssertionError(f"the oracle does not know {type_}: teach it")
+
+
+def _threshold(currency: str) -> int:
+    """LEDGER_ALERT_THRESHOLD in minor units: every currency here has two decimals but JPY."""
+    from django.conf import settings
+
+    scaled = Decimal(settings.LEDGER_ALERT_THRESHOLD) * (1 if currency == "JPY" else 100)
+    return int(scaled.to_integral_value(ROUND_CEILING))
 
 
 def summary_mismatches(expected: dict[UUID, Expected]) -> list[str]:
@@ -156,6 +169,17 @@ def daily_total_mismatches(totals: dict[tuple[date, str], dict[str, int]]) -> li
     return [] if live == want else [f"daily_totals: live {live} expected {want}"]
 
 
+def notification_mismatches(expected: dict[UUID, Expected]) -> list[str]:
+    """One outbox row per withdrawal or sent transfer at or above the alert threshold, and no other."""
+    want = {
+        (n["position"], n["kind"], account_id, n["amount"]) for account_id, a in expected.items() for n in a.notices
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT position, kind, account_id, amount FROM notifications")
+        live = set(cursor.fetchall())
+    return [] if live == want else [f"notifications: missing {want - live}, unexpected {live - want}"]
+
+
 def all_mismatches() -> list[str]:
     """Every read model against the streams (and the streams' own problems)."""
     expected, totals, problems = fold_every_account()
@@ -165,6 +189,7 @@ def all_mismatches() -> list[str]:
         + search_mismatches(expected)
         + ledger_mismatches(expected)
         + daily_total_mismatches(totals)
+        + notification_mismatches(expected)
     )
 
 

@@ -80,6 +80,8 @@ class Client:
     def one(self) -> None:
         rng, account = self.rng, self.rng.choice(self.accounts)
         amount = f"{rng.choice([100, 100, rng.randint(1, 900)]) / 100:.2f}"
+        if rng.random() < 0.04:  # now and then one above the alert threshold: a notification to deliver
+            amount = f"{rng.randint(1000_00, 1500_00) / 100:.2f}"
         kind = rng.choice(["deposit", "deposit", "withdrawal", "transfer"])
         if kind == "transfer":
             target = rng.choice([a for a in self.accounts if a != account])
@@ -152,7 +154,7 @@ def open_accounts(http: Http, count: int) -> list[str]:
         status, body = http.call("POST", "/api/accounts", {"holder_name": f"Stress {n}", "email": f"s{n}@example.com"})
         assert status == 201, body
         accounts.append(body["account_id"])
-        assert http.call("POST", f"/api/accounts/{body['account_id']}/deposits", {"amount": "10000.00"})[0] == 201
+        assert http.call("POST", f"/api/accounts/{body['account_id']}/deposits", {"amount": "100000.00"})[0] == 201
     return accounts
 
 
@@ -206,8 +208,9 @@ def wait_for_projections(http: Http, timeout: float = 120) -> float:
         time.sleep(0.2)
 
 
-def violations(http: Http, accounts: list[str], tally: Tally) -> list[str]:
-    """Every check after the load; an empty list means none failed. Needs Django set up (reads the database)."""
+def violations(http: Http, accounts: list[str], tally: Tally, mail_dir: Path | None = None) -> list[str]:
+    """Every check after the load; an empty list means none failed. Needs Django set up (reads the database).
+    With `mail_dir` (make run's), every notification must be delivered there exactly once."""
     from django.db import connection
 
     from tests import oracle
@@ -245,6 +248,27 @@ def violations(http: Http, accounts: list[str], tally: Tally) -> list[str]:
         if (status, summary.get("version"), summary.get("balance")) != (200, want.version, f"{want.balance / 100:.2f}"):
             found.append(f"GET /api/accounts/{account}: {summary}, the stream says version {want.version}")
     found += log_order_violations(http)
+    if mail_dir is not None:
+        found += delivery_violations(mail_dir)
+    return found
+
+
+def delivery_violations(mail_dir: Path, timeout: float = 120) -> list[str]:
+    """Wait until no notification is pending; then each must be `sent`, with exactly one message file."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, status FROM notifications ORDER BY id")
+            rows = cursor.fetchall()
+        if all(status in ("sent", "failed") for _, status in rows) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    files = sorted(path.name for path in mail_dir.glob("*.eml")) if mail_dir.is_dir() else []
+    found = [f"notification {id_} is {status}, not sent" for id_, status in rows if status != "sent"]
+    if files != sorted(f"notification-{id_}@ledger.eml" for id_, _ in rows):
+        found.append(f"{len(rows)} notifications but {len(files)} message files in {mail_dir}")
     return found
 
 
@@ -406,7 +430,7 @@ def main() -> int:
     )
     elapsed = time.monotonic() - started
     caught_up = wait_for_projections(http)
-    found = violations(http, accounts, tally)
+    found = violations(http, accounts, tally, mail_dir=args.run_dir / "mail")
     sent = sum(tally.statuses.values()) + sum(tally.ambiguous.values())
     rows = [
         ("clients x seconds", f"{args.clients} x {args.seconds:.0f}"),
@@ -421,6 +445,7 @@ def main() -> int:
         ("faults", "; ".join(tally.faults) or "none"),
         ("probes during outages", "; ".join(f"{what}: {status}" for what, status, _ in tally.probes) or "none"),
         ("projections caught up after the load", f"{caught_up:.1f} s"),
+        ("notifications delivered", str(len(list((args.run_dir / "mail").glob("*.eml"))))),
         ("violations", str(len(found))),
     ]
     for name, value in rows:

@@ -29,7 +29,7 @@ def stress(run_dir: Path, port: int, *args: str) -> subprocess.CompletedProcess[
 
 def test_every_fault_under_load_loses_nothing_repeats_nothing_and_leaves_read_models_right(run_dir):
     port = free_port()
-    launch = Launch(run_dir, port, LEDGER_RATE_LIMIT_PER_MINUTE="1000000")
+    launch = Launch(run_dir, port, LEDGER_RATE_LIMIT_PER_MINUTE="1000000", LEDGER_DELIVERY_CLAIM_SECONDS="3")
     try:
         launch.wait_ready()
         schedule = ["3:kill-worker", "6:pause-redis:4", "12:kill-redis", "16:kill-web", "21:stop-postgres:5"]

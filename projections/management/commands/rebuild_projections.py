@@ -33,7 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"]:
             return self._list(options["json"])
-        names = list(registry.PROJECTORS) if options["all"] else options["names"]
+        # --all means every read model; an outbox is not one (operations.rebuild says why when it is named).
+        names = [p.name for p in registry.PROJECTORS.values() if not p.outbox] if options["all"] else options["names"]
         if not names:
             raise CommandError("name at least one projector, or --all (--list shows them)", returncode=2)
         try:
