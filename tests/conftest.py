@@ -6,8 +6,13 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.api_client import PASSWORD, Api, login
+
+# Property tests and the fuzzing are part of CI: the same examples every run (a fixed seed), within a budget.
+hypothesis_settings.register_profile("ledger", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ledger")
 
 
 @pytest.fixture

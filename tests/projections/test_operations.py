@@ -151,7 +151,7 @@ def test_a_failed_rebuild_exits_1_and_leaves_the_live_tables_untouched(teller, f
 def test_list_dry_run_and_usage(teller):
     assert json.loads(run("rebuild_projections", "--list", "--json")[1])[0]["name"] == "account_summaries"
     code, out, _ = run("rebuild_projections", "--all", "--dry-run")
-    assert code == 0 and out.count("would rebuild") == len(PROJECTORS)
+    assert code == 0 and out.count("would rebuild") == len([p for p in PROJECTORS.values() if not p.outbox])
     assert run("rebuild_projections")[0] == 2
     assert run("rebuild_projections", "no_such_projector")[0] == 2
 

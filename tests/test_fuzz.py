@@ -1,0 +1,72 @@
+"""Fuzzing with a fixed seed and budget: schemathesis over /api/openapi.json (no 5xx, and no 4xx stores an
+event), and Hypothesis over the strict JSON parser (it answers a value or MalformedJSON, nothing else)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from config.jsonparse import MalformedJSON, parse_strict
+from config.wsgi import application
+from tests.api_client import event_count, login
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)  # every request ends by closing the connection, as in production
+def test_no_request_the_schema_allows_gets_a_5xx_and_no_refused_one_stores_an_event(users):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+    headers = {"Authorization": f"Bearer {login('teller').token}"}
+    tried = []
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=25, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def call(case) -> None:
+            before = event_count()
+            response = case.call(headers=headers)
+            tried.append((case.method, case.path, response.status_code))
+            assert response.status_code < 500, (case.method, case.formatted_path, case.body, response.text[:500])
+            if response.status_code >= 400:
+                assert event_count() == before, (case.method, case.formatted_path, case.body, response.status_code)
+
+        call()
+
+    assert len({(method, path) for method, path, _ in tried}) >= 15  # every operation was exercised
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def storable(value: object) -> bool:
+    """What PostgreSQL's jsonb keeps as it is: finite numbers, text without NUL or lone surrogates."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    return True
+
+
+@settings(max_examples=400)
+@given(raw=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v, allow_nan=True).encode(errors="replace")))
+def test_the_parser_answers_a_storable_value_or_malformed_json_and_nothing_else(raw):
+    try:
+        value = parse_strict(raw)
+    except MalformedJSON:
+        return
+    assert storable(value)
+    assert json.loads(json.dumps(value, allow_nan=False)) == value  # and it survives a round trip
