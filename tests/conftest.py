@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import uuid
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -58,3 +59,18 @@ def run_dir(tmp_path):
 
     yield tmp_path / "run"
     stop_leftovers(tmp_path / "run")
+
+
+@pytest.fixture
+def empty_database():
+    """A new, empty (not migrated) database on the test server, as a URL; dropped afterwards."""
+    from tests.projections.workers import database_url
+
+    source = database_url()
+    name = f"ledger_scratch_{uuid.uuid4().hex[:12]}"
+    admin = source.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield source.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -20,7 +19,7 @@ from django.db import connection
 
 from projections.jobs import catch_up_everything
 from tests.api_client import deposit, open_account
-from tests.projections.workers import ROOT, database_url
+from tests.projections.workers import ROOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 READ_MODELS = {
@@ -34,18 +33,10 @@ IGNORED = {"id", "last_position", "document"}  # surrogate keys, watermarks, and
 
 
 @pytest.fixture
-def new_database():
-    """An empty database on the same server, migrated; dropped afterwards."""
-    source = database_url()
-    name = f"ledger_import_{uuid.uuid4().hex[:12]}"
-    admin = source.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = source.rsplit("/", 1)[0] + f"/{name}"
-    manage(url, "migrate", "-v", "0")
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def new_database(empty_database):
+    """An empty database on the same server, migrated."""
+    manage(empty_database, "migrate", "-v", "0")
+    return empty_database
 
 
 def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:

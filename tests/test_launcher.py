@@ -10,6 +10,7 @@ import threading
 import urllib.request
 
 import psutil
+import psycopg
 import pytest
 
 from tests.api_client import Http
@@ -121,3 +122,25 @@ def test_when_only_the_launcher_was_killed_the_next_start_stops_what_it_left_run
     finally:
         first.kill()
     assert_nothing_left(run_dir)
+
+
+@pytest.mark.django_db
+def test_a_database_from_before_the_global_order_stops_the_start_with_one_line_naming_the_fix(empty_database):
+    from config.embedded import ServiceError
+    from config.launcher import _manage
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env |= {"DATABASE_URL": empty_database, "DJANGO_DEBUG": "1"}
+    _manage(env, "migrate", "eventstore", "0002", "-v", "0")  # the layout of the release before the fix
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO events (stream_id, version, type, schema_version, data, metadata, hash)"
+            " VALUES ('account-x', 1, 'AccountOpened', 1, '{}', '{}', 'h')"
+        )
+
+    with pytest.raises(ServiceError) as refused:
+        _manage(env, "migrate", "--noinput", "-v", "0")
+
+    message = str(refused.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "holds events written before the global-order fix" in message and "delete .run/pgdata" in message
