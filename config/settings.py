@@ -7,6 +7,7 @@ README.md; a missing or malformed one stops the process with one line naming it 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from config.env import (
@@ -162,6 +163,8 @@ LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, mini
 # Notifications (projections/outbox.py): withdrawals and transfers at or above the threshold (in the account's
 # currency) are e-mailed to the holder and, with a webhook URL, POSTed as JSON.
 LEDGER_ALERT_THRESHOLD = env_str("LEDGER_ALERT_THRESHOLD", "1000.00")
+if not re.fullmatch(r"\d{1,12}(\.\d{1,4})?", LEDGER_ALERT_THRESHOLD):
+    raise SettingError(f"LEDGER_ALERT_THRESHOLD must be an amount like 1000.00, not {LEDGER_ALERT_THRESHOLD!r}")
 LEDGER_WEBHOOK_URL = env_str("LEDGER_WEBHOOK_URL", "")
 # A delivery claimed this long ago by a worker that never finished it (it died) is due again.
 LEDGER_DELIVERY_CLAIM_SECONDS = env_int("LEDGER_DELIVERY_CLAIM_SECONDS", 60, minimum=1)

@@ -39,15 +39,22 @@ def leftovers(run_dir: Path) -> list[str]:
 
 def started(run_dir: Path, role: str) -> int | None:
     """The pid of the launcher's child running `role` (rqworker, or the gunicorn master), if there is one."""
+    found = started_all(run_dir, role)
+    return found[0] if found else None
+
+
+def started_all(run_dir: Path, role: str) -> list[int]:
+    """The pids of the launcher's children running `role`."""
+    found = []
     for proc in psutil.process_iter(["pid", "cmdline", "ppid"]):
         try:
             cmdline = " ".join(proc.info["cmdline"] or [])
             parent = psutil.Process(proc.info["ppid"]).cmdline() if proc.info["ppid"] else []
             if role in cmdline and proc.environ().get("LEDGER_RUN_DIR") == str(run_dir) and "config.launcher" in parent:
-                return proc.info["pid"]
+                found.append(proc.info["pid"])
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-    return None
+    return found
 
 
 def serves(port: int) -> bool:

@@ -14,16 +14,28 @@ import psycopg
 import pytest
 
 from tests.api_client import Http
-from tests.launch import PASSWORD, Launch, assert_nothing_left, free_port, of_run, serves, started, wait_for
+from tests.launch import (
+    PASSWORD,
+    Launch,
+    assert_nothing_left,
+    free_port,
+    of_run,
+    serves,
+    started,
+    started_all,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
 
 def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(run_dir):
     port = free_port()
-    launch = Launch(run_dir, port)
+    launch = Launch(run_dir, port, LEDGER_WORKERS="2")
     try:
         launch.wait_ready()
+        assert "Web server and 2 projection worker(s)" in launch.text
+        wait_for(lambda: len(started_all(run_dir, "rqworker")) == 2, "two workers")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200
             assert "Ledger" in response.read().decode()
@@ -32,12 +44,17 @@ def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(run_dir):
         assert "DATABASE_URL=postgresql://" in banner and "REDIS_URL=unix://" in banner
         assert (run_dir / "env").read_text().startswith("DATABASE_URL=postgresql://")
 
-        for role in ("rqworker", "gunicorn"):  # a crash of either is survived: it comes back, with a log line
+        for role, count in (("rqworker", 2), ("gunicorn", 1)):  # a crash of either is survived, with a log line
             victim = started(run_dir, role)
             assert victim is not None, role
             os.kill(victim, signal.SIGKILL)
-            wait_for(lambda role=role, victim=victim: started(run_dir, role) not in (None, victim), f"{role} again")
-            assert '"message": "process restarted"' in launch.text
+
+            def back(role: str = role, count: int = count, victim: int = victim) -> bool:
+                now = started_all(run_dir, role)
+                return len(now) == count and victim not in now
+
+            wait_for(back, f"{role} again")
+            wait_for(lambda: '"message": "process restarted"' in launch.text, "the restart logged")
         wait_for(lambda: serves(port), "the page again")
 
         assert launch.ctrl_c() == 0

@@ -38,6 +38,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         ),
         ({"DJANGO_DEBUG": "1", "LEDGER_SNAPSHOT_EVERY": "0"}, "LEDGER_SNAPSHOT_EVERY=0 must be at least 1"),
         ({"DJANGO_DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with postgresql://"),
+        ({"DJANGO_DEBUG": "1", "LEDGER_ALERT_THRESHOLD": "lots"}, "LEDGER_ALERT_THRESHOLD must be an amount"),
     ],
 )
 def test_a_bad_setting_stops_manage_py_with_one_line(env, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,3 +53,28 @@ def shoot():
         return path
 
     return save
+
+
+@pytest.fixture(autouse=True)
+def periodic_catch_up(live_server):
+    """What a worker does every LEDGER_CATCHUP_SECONDS, here every 0.2 s: the synchronous queue of the tests
+    applies a command's events right after its commit, but a transaction still running elsewhere in the
+    cluster can hold the horizon below them for a moment, and then only a later pass applies them."""
+    from django.db import connection
+
+    from projections.jobs import catch_up_everything
+
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.wait(0.2):
+                catch_up_everything()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(10)
