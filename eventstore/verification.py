@@ -20,6 +20,7 @@ from django.db import connection
 from eventstore import states
 from eventstore.codec import CodecError, codec, dump
 from eventstore.hashchain import GENESIS, chain_hash, event_body
+from eventstore.heads import Heads
 
 BATCH = 5000
 
@@ -39,6 +40,7 @@ class Report:
     snapshots: int = 0
     problems: list[Problem] = field(default_factory=list)
     fingerprint: str = ""
+    heads: Heads = field(default_factory=dict)  # every stream's (last version, last hash), when asked for
 
     @property
     def ok(self) -> bool:
@@ -57,9 +59,16 @@ class _Stream:
     folds: dict[int, tuple[states.StateFold, Any]] = field(default_factory=dict)  # schema -> (fold, state)
 
 
-def verify(progress: Callable[[int], None] | None = None) -> Report:
-    """Check every stored event and snapshot; `progress(events_checked)` is called after each batch."""
+def verify(
+    progress: Callable[[int], None] | None = None, *, keep_heads: bool = False, against: Heads | None = None
+) -> Report:
+    """Check every stored event and snapshot; `progress(events_checked)` is called after each batch.
+
+    `keep_heads` fills `report.heads`. `against` (saved heads) adds a problem for every stream that no longer
+    holds the saved hash at the saved version: rewritten, truncated or deleted since they were saved.
+    """
     report = Report()
+    saved = dict(against or {})
     report.problems.extend(_duplicate_positions())
     report.problems.extend(_orphan_snapshots(report))
     heads = hashlib.sha256()
@@ -69,17 +78,21 @@ def verify(progress: Callable[[int], None] | None = None) -> Report:
         for row in batch:
             if current is None or row[1] != current.stream_id:
                 if current is not None:
-                    _finish(current, report, heads)
+                    _finish(current, report, heads, keep_heads, saved)
                 folds = {fold.schema: (fold, fold.initial) for fold in states.for_stream(row[1])}
                 current = _Stream(row[1], snapshots.get(row[1], [])[::-1], folds=folds)
                 report.streams += 1
             report.events += 1
             report.problems.extend(_check(row, current))
             report.problems.extend(_check_snapshots(current, report))
+            if saved.get(row[1], (0, ""))[0] == row[2] and saved.pop(row[1])[1] != row[-1]:
+                report.problems.append(Problem(row[1], row[2], row[0], "differs from the saved head: rewritten"))
         if progress:
             progress(report.events)
     if current is not None:
-        _finish(current, report, heads)
+        _finish(current, report, heads, keep_heads, saved)
+    for stream_id, (version, _) in sorted(saved.items()):  # saved streams never met, or met too short
+        report.problems.append(Problem(stream_id, version, None, "deleted: the saved stream no longer exists"))
     report.fingerprint = heads.hexdigest()
     return report
 
@@ -139,11 +152,18 @@ def _check_snapshots(stream: _Stream, report: Report) -> Iterator[Problem]:
             yield problem(f"snapshot state differs from the fold of its stream at this version: {folded}")
 
 
-def _finish(stream: _Stream, report: Report, heads: Any) -> None:
+def _finish(stream: _Stream, report: Report, heads: Any, keep_heads: bool, saved: Heads) -> None:
     for version, *_ in stream.snapshots:
         report.snapshots += 1
         report.problems.append(Problem(stream.stream_id, version, None, "snapshot beyond the stream's last event"))
     heads.update(f"{stream.stream_id}:{stream.hash}\n".encode())
+    if keep_heads:
+        report.heads[stream.stream_id] = (stream.version, stream.hash)
+    if stream.stream_id in saved:  # the saved version was never reached
+        version, _ = saved.pop(stream.stream_id)
+        report.problems.append(
+            Problem(stream.stream_id, version, None, f"truncated: saved at version {version}, now {stream.version}")
+        )
 
 
 def _batches() -> Iterator[list[tuple[Any, ...]]]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eventstore import heads
 from eventstore.verification import verify
 
 
@@ -21,12 +23,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--write-heads", type=Path, metavar="FILE", help="save every stream's head and a digest")
+        parser.add_argument(
+            "--against", type=Path, metavar="FILE", help="report streams rewritten, truncated or deleted since FILE"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         progress = None
         if not options["json"] and sys.stderr.isatty():
             progress = lambda n: self.stderr.write(f"\r  checked {n:,} events", ending="")  # noqa: E731
-        report = verify(progress)
+        against = None
+        if options["against"]:
+            try:
+                against, _ = heads.read(options["against"])
+            except heads.HeadsFileError as exc:
+                raise CommandError(str(exc)) from None
+        report = verify(progress, keep_heads=bool(options["write_heads"]), against=against)
+        saved_digest = heads.write(options["write_heads"], report.heads) if options["write_heads"] else None
         if options["json"]:
             payload = {
                 "ok": report.ok,
@@ -34,6 +47,7 @@ class Command(BaseCommand):
                 "streams": report.streams,
                 "snapshots": report.snapshots,
                 "fingerprint": report.fingerprint,
+                "heads_digest": saved_digest,
                 "problems": [asdict(problem) for problem in report.problems],
             }
             self.stdout.write(json.dumps(payload, indent=2))
@@ -46,5 +60,9 @@ class Command(BaseCommand):
                 f"  problems: {len(report.problems)}\n"
                 f"fingerprint: {report.fingerprint}"
             )
+            if saved_digest:
+                self.stdout.write(
+                    f"heads of {len(report.heads)} streams saved to {options['write_heads']}: digest {saved_digest}"
+                )
         if not report.ok:
             sys.exit(1)
