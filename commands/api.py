@@ -93,6 +93,7 @@ def withdraw(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpR
 
 @router.post("/accounts/{account_id}/freeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpResponse:
+    services.account_access(actor_of(request), account_id, "Freeze")
     command = accounts.Freeze(account_id=account_id, reason=payload.reason, now=_now())
     expected = _expected(request, payload.expected_version)
     return _run(
@@ -105,6 +106,7 @@ def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpRes
 
 @router.post("/accounts/{account_id}/unfreeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
+    services.account_access(actor_of(request), account_id, "Unfreeze")
     command = accounts.Unfreeze(account_id=account_id, now=_now())
     expected = _expected(request, payload.expected_version)
     return _run(
@@ -117,6 +119,7 @@ def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> 
 
 @router.post("/accounts/{account_id}/close", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
+    services.account_access(actor_of(request), account_id, "Close")
     command = accounts.Close(account_id=account_id, now=_now())
     expected = _expected(request, payload.expected_version)
     return _run(
@@ -129,6 +132,7 @@ def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> Htt
 
 @router.post("/accounts/{account_id}/holder", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> HttpResponse:
+    services.account_access(actor_of(request), account_id, "ChangeHolderDetails")
     command = accounts.ChangeHolderDetails(
         account_id=account_id, holder_name=payload.holder_name, email=payload.email, now=_now()
     )
@@ -144,7 +148,7 @@ def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> 
 @router.post("/transfers", tags=TAGS, response={201: TransferAccepted, **ERRORS})
 def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Move money between two accounts of the same currency; If-Match applies to the source account."""
-    currency = services.account_currency(payload.from_account)
+    currency = services.account_access(actor_of(request), payload.from_account, "Transfer")
     command = accounts.Transfer(
         transfer_id=uuid.uuid4(),
         from_account=payload.from_account,
@@ -204,7 +208,7 @@ def account_state(request: HttpRequest, account_id: UUID, point: Query[PointQuer
 def _money_command(
     request: HttpRequest, account_id: UUID, payload: AmountIn, command_type: Any, service: Callable[..., Any]
 ) -> HttpResponse:
-    currency = services.account_currency(account_id)
+    currency = services.account_access(actor_of(request), account_id, command_type.__name__)
     command = command_type(
         account_id=account_id,
         amount=_money(payload.amount, currency, "amount"),

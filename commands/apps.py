@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CommandsConfig(AppConfig):
@@ -8,6 +11,7 @@ class CommandsConfig(AppConfig):
     verbose_name = "Commands"
 
     def ready(self) -> None:
+        post_migrate.connect(_ensure_groups, sender=self)
         from commands.domain import accounts
         from eventstore import states
         from eventstore.codec import codec
@@ -19,3 +23,10 @@ class CommandsConfig(AppConfig):
             initial=accounts.Account(),
             evolve=accounts.evolve,
         )
+
+
+def _ensure_groups(**kwargs: Any) -> None:
+    """After every migrate: the role groups with their permissions (which Django creates just before)."""
+    from commands.roles import ensure_groups
+
+    ensure_groups()

@@ -14,14 +14,14 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     if not user.is_authenticated:
         return {"roles": {}}
     actor = actor_for(user)
-    commands_ok = actor.is_superuser or bool(actor.roles & {"teller", "customer"})
-    label = "superuser" if actor.is_superuser else ", ".join(sorted(actor.roles))
     return {
         "roles": {
-            "can_open": commands_ok,
-            "can_transfer": commands_ok,
-            "can_manage": actor.is_superuser or "teller" in actor.roles,
+            "can_open": actor.may_command,
+            "can_transfer": actor.may_command,
+            "can_manage": actor.may_manage,
             "sees_everything": actor.sees_everything,
-            "label": label,
+            "can_operate": actor.may_operate,
+            "can_audit": bool(user.is_staff and user.has_module_perms("eventstore")),
+            "label": actor.label,
         }
     }

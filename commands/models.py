@@ -28,3 +28,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class Access(models.Model):
+    """No table: the permissions the roles are made of (commands.roles gives each role group its set)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("command_any_account", "Issue commands on any account"),
+            ("command_own_accounts", "Open accounts for oneself and issue commands on them"),
+            ("read_all_accounts", "Read every account, event and read model"),
+            ("operate_projections", "Retry, skip and rebuild projections; use the queue dashboard"),
+        ]

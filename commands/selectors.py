@@ -36,6 +36,7 @@ def account_state(
     Raises AccountNotFound when the account does not exist, did not exist yet at that point, or is
     another customer's.
     """
+    permissions.require_reader(actor)
     stream = accounts.account_stream(account_id)
     current = load_account(stream)
     permissions.require_access(actor, account_id, current.state)
@@ -48,6 +49,7 @@ def account_state(
 
 def account_events(*, account_id: UUID, actor: Actor, after_version: int, limit: int) -> list[Recorded]:
     """Up to `limit` events of the account's stream after `after_version`, oldest first."""
+    permissions.require_reader(actor)
     stream = accounts.account_stream(account_id)
     permissions.require_access(actor, account_id, load_account(stream).state)
     return store.load_range(stream, after_version=after_version, limit=limit)

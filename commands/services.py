@@ -29,8 +29,9 @@ from uuid import UUID
 from django.db import transaction
 
 from commands import permissions
-from commands.domain import accounts, money
+from commands.domain import accounts
 from commands.domain.accounts import Account, AccountCommand
+from commands.domain.errors import AccountNotFound
 from commands.permissions import Actor
 from eventstore import store
 from eventstore.codec import load as load_dataclass
@@ -163,12 +164,19 @@ def transfer_execute(
     return _with_retries(attempt, strict=strict)
 
 
-def account_currency(account_id: UUID) -> str:
-    """The account's currency, from its opening event; the default currency for an account that does not exist
-    (whose command the service then refuses as not found). Reads one row, not the stream."""
+def account_access(actor: Actor, account_id: UUID, command_name: str) -> str:
+    """Check, before any other work, that the actor may issue `command_name` on this account; returns its
+    currency (from its opening event: one row, not the stream).
+
+    Raises Forbidden (the role may not issue it at all) or AccountNotFound (missing, or another customer's:
+    the same answer, so ids cannot be probed). The service checks again against the state it loads.
+    """
+    permissions.require_command(actor, command_name)
     opened = store.load(accounts.account_stream(account_id), until_version=1).events
-    currency = getattr(opened[0].event, "currency", None) if opened else None
-    return currency or money.DEFAULT_CURRENCY
+    event = opened[0].event if opened else None
+    if not isinstance(event, accounts.AccountOpened) or not permissions.may_see(actor, event.owner):
+        raise AccountNotFound(f"account {account_id} does not exist", account_id=account_id)
+    return event.currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from commands import idempotency, selectors, services
+from commands import idempotency, permissions, selectors, services
 from commands.domain import accounts, money
 from commands.domain.errors import AccountNotFound, DomainError
 from commands.forms import ACCOUNT_FORMS, CommandForm, OpenAccountForm, TransferForm, account_forms
@@ -35,6 +35,7 @@ Build = Callable[[dict[str, Any]], dict[str, Any]]  # cleaned form data (amount 
 @login_required
 @require_http_methods(["GET", "POST"])
 def open_account(request: HttpRequest) -> HttpResponse:
+    _may(request, "OpenAccount")
     form = OpenAccountForm(request.POST or None)
     if request.method == "GET" or not form.is_valid():
         return _page(request, "commands/open_account.html", {"form": form, "nav": "open"}, request.method == "POST")
@@ -68,12 +69,13 @@ def account_command(request: HttpRequest, account_id: UUID, action: str) -> Http
     if action not in ACCOUNT_FORMS:
         raise Http404(action)
     account_id = UUID(str(account_id))  # the URL pattern captures it as text
+    currency = _access(request, account_id, _COMMANDS[action].__name__)  # before the form says anything
     form = ACCOUNT_FORMS[action](request.POST, auto_id=f"{action}-%s")
     if not form.is_valid():
         return _forms(request, account_id, (action, form), status=422)
     data = dict(form.cleaned_data)
     if "amount" in data:
-        data["amount"] = _parse_money(form, "amount", services.account_currency(account_id))
+        data["amount"] = _parse_money(form, "amount", currency)
         if data["amount"] is None:
             return _forms(request, account_id, (action, form), status=422)
     command = _COMMANDS[action](account_id=account_id, now=timezone.now(), **_BUILDERS[action](data))
@@ -102,12 +104,18 @@ def account_command(request: HttpRequest, account_id: UUID, action: str) -> Http
 @login_required
 @require_http_methods(["GET", "POST"])
 def transfer(request: HttpRequest) -> HttpResponse:
+    _may(request, "Transfer")
     form = TransferForm(request.POST or None, initial={"from_account": request.GET.get("from", "")})
     context = {"form": form, "nav": "transfer"}
     if request.method == "GET" or not form.is_valid():
         return _page(request, "commands/transfer.html", context, request.method == "POST")
     data = form.cleaned_data
-    amount = _parse_money(form, "amount", services.account_currency(data["from_account"]))
+    try:
+        currency = services.account_access(actor_for(request.user), data["from_account"], "Transfer")
+    except AccountNotFound as exc:  # named in the form, not the URL: a refusal in place, as in the API
+        form.add_error("from_account", str(exc))
+        return _page(request, "commands/transfer.html", context, True)
+    amount = _parse_money(form, "amount", currency)
     if amount is None:
         return _page(request, "commands/transfer.html", context, True)
     command = accounts.Transfer(
@@ -137,6 +145,24 @@ def transfer(request: HttpRequest) -> HttpResponse:
 
 
 # --- the shared path ---------------------------------------------------------------------------------
+
+
+def _may(request: HttpRequest, command_name: str) -> None:
+    """403 before anything else when the user's role may not issue this kind of command at all."""
+    try:
+        permissions.require_command(actor_for(request.user), command_name)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+
+
+def _access(request: HttpRequest, account_id: UUID, command_name: str) -> str:
+    """403 or 404 (missing, or another customer's: the same answer) before any other work; the currency."""
+    try:
+        return services.account_access(actor_for(request.user), account_id, command_name)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except AccountNotFound as exc:
+        raise Http404(str(exc)) from exc
 
 
 def _run_once(
@@ -290,6 +316,8 @@ def history(request: HttpRequest, account_id: UUID) -> HttpResponse:
     actor = actor_for(request.user)
     try:
         now = selectors.account_state(account_id=account_id, actor=actor)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
     except AccountNotFound:
         raise Http404("no such account") from None
     chosen = min(max(_int(request.GET.get("version")) or now.version, 1), now.version)

@@ -26,9 +26,9 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format, for staff sessions or `Authorization: Bearer <LEDGER_METRICS_TOKEN>`."""
+    """Prometheus text format, for operators' sessions or `Authorization: Bearer <LEDGER_METRICS_TOKEN>`."""
     if not _may_scrape(request):
-        return HttpResponse("metrics are for staff or the metrics token\n", status=403, content_type="text/plain")
+        return HttpResponse("metrics are for operators or the metrics token\n", status=403, content_type="text/plain")
     return HttpResponse(metrics.render(), content_type="text/plain; version=0.0.4")
 
 
@@ -37,7 +37,8 @@ def _may_scrape(request: HttpRequest) -> bool:
     auth = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(auth.encode(), f"Bearer {token}".encode()):
         return True
-    return bool(request.user.is_authenticated and request.user.is_staff)
+    user = request.user
+    return bool(user.is_authenticated and user.has_perm("commands.operate_projections"))
 
 
 def _postgresql() -> str:

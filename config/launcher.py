@@ -33,7 +33,7 @@ from config.leftovers import stop_leftovers
 from config.supervisor import Supervised, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_USERS = "admin (superuser), teller, auditor, alice and bob (customers)"
+DEMO_USERS = "admin (superuser), teller, auditor, operator, alice and bob (customers)"
 _EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Failure|Violation): ")
 
 

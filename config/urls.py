@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.urls import URLPattern, include, path
 from django.views.generic import TemplateView
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from config.api import api
 from config.health import healthz, metrics_view, readyz
+
+
+def _operators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A django-rq view, for the operator role only (anonymous visitors are sent to the login page)."""
+    return login_required(permission_required("commands.operate_projections", raise_exception=True)(view))
+
+
+def _rq_dashboard() -> list[URLPattern]:
+    """django-rq's pages and their JSON, every one behind the operator check (no token access)."""
+    guarded = [
+        URLPattern(p.pattern, _operators_only(p.callback), p.default_args, p.name) for p in get_api_urlpatterns()
+    ]
+    return guarded + get_admin_urlpatterns(view_wrapper=_operators_only)
+
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
@@ -20,6 +39,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    path("ops/rq/", include("django_rq.urls")),
+    # django-rq's dashboard (queues, workers, failed jobs) is for operators; its own views also want staff.
+    path("ops/rq/", include((_rq_dashboard(), "django_rq"))),
     path("admin/", admin.site.urls),
 ]

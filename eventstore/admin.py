@@ -16,7 +16,8 @@ ACCOUNT_STREAM_PREFIX = "account-"  # links to the history page (the store itsel
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """No add, change or delete permission for anyone (superusers included), and no bulk actions."""
+    """No add, change or delete permission for anyone (superusers included), and no bulk actions. Who may view
+    what is Django's: the model's view permission (the auditor and operator roles hold them, commands.roles)."""
 
     actions = None
 
@@ -28,9 +29,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
 
 
 def pretty_json(value: Any) -> str:

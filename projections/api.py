@@ -70,6 +70,7 @@ def account_list(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
 @router.get("/accounts/{account_id}", tags=TAGS, response={200: dict[str, Any], 304: None, **ERRORS})
 def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuery]) -> HttpResponse:
     """One account's summary. `ETag` is its version; `If-None-Match` with it answers 304."""
+    selectors.require_visible(account_id=account_id, actor=actor_of(request))  # before waiting for anything
     fresh = selectors.wait_for("account_summaries", query.min_position)
     row = selectors.account_get(account_id=account_id, actor=actor_of(request), use_cache=not query.min_position)
     if row is None:
@@ -86,6 +87,7 @@ def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuer
 @router.get("/accounts/{account_id}/ledger", tags=TAGS, response={200: dict[str, Any], **ERRORS})
 def account_ledger(request: HttpRequest, account_id: UUID, query: Query[LedgerQuery]) -> HttpResponse:
     """Money movements, newest first, with the running balance."""
+    selectors.require_visible(account_id=account_id, actor=actor_of(request))  # before waiting for anything
     fresh = selectors.wait_for("ledger_entries", query.min_position)
     if selectors.account_get(account_id=account_id, actor=actor_of(request)) is None:
         return problem(404, f"account {account_id} does not exist", "account_not_found")
@@ -135,8 +137,9 @@ class NotificationPage(Schema):
 @router.get("/notifications", tags=TAGS, response={200: NotificationPage, **ERRORS})
 def notifications(request: HttpRequest, query: Query[NotificationQuery]) -> dict[str, Any]:
     """The notifications outbox, newest first (tellers and auditors): large withdrawals and transfers."""
-    if not actor_of(request).sees_everything:
-        raise Forbidden("only tellers and auditors see the notifications")
+    actor = actor_of(request)
+    if not (actor.sees_everything or actor.may_operate):
+        raise Forbidden("only tellers, auditors and operators see the notifications")
     try:
         items, next_cursor = selectors.notification_list(
             status_filter=query.status, cursor=query.cursor, limit=query.limit
@@ -154,8 +157,9 @@ def _notification(item: dict[str, Any]) -> dict[str, Any]:
 @router.get("/projections", tags=TAGS, response={200: list[dict[str, Any]], **ERRORS})
 def projections(request: HttpRequest) -> HttpResponse:
     """Each projector: status (running, idle, failed, rebuilding), checkpoint, head, lag, last error."""
-    if not actor_of(request).sees_everything:
-        raise Forbidden("only staff see the projections")
+    actor = actor_of(request)
+    if not (actor.sees_everything or actor.may_operate):
+        raise Forbidden("only tellers, auditors and operators see the projections")
     return _json([entry.as_json() for entry in status.all_statuses()])
 
 

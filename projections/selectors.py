@@ -13,7 +13,10 @@ from uuid import UUID
 
 from django.db import connection
 
-from commands.permissions import Actor
+from commands.domain import accounts
+from commands.domain.errors import AccountNotFound
+from commands.permissions import Actor, may_see, require_reader
+from eventstore import store
 from projections import cache, status
 from projections.projectors import account_summaries, ledger_entries
 from projections.projectors import daily_totals as daily_totals_projector
@@ -43,6 +46,17 @@ def wait_for(projector: str, min_position: int | None) -> Freshness:
     return Freshness(status.checkpoint(projector), stale=False)
 
 
+def require_visible(*, account_id: UUID, actor: Actor) -> None:
+    """Before any other work on an account: raises Forbidden when the actor's role reads no accounts, and
+    AccountNotFound when it does not exist or is another customer's (the same answer: ids cannot be probed).
+    Reads its opening event only (the read model may not have caught up with a new account yet)."""
+    require_reader(actor)
+    opened = store.load(accounts.account_stream(account_id), until_version=1).events
+    owner = getattr(opened[0].event, "owner", None) if opened else None
+    if owner is None or not may_see(actor, owner):
+        raise AccountNotFound(f"account {account_id} does not exist", account_id=account_id)
+
+
 def account_get(*, account_id: UUID, actor: Actor, use_cache: bool = True) -> dict[str, Any] | None:
     """The account's summary, or None if missing or not the actor's.
 
@@ -67,7 +81,8 @@ def account_list(
     *, actor: Actor, q: str = "", status_filter: str = "", cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Accounts matching the search, best match first (or newest first without a query); customers see
-    their own. Cursor pagination by (rank, account_id)."""
+    their own. Cursor pagination by (rank, account_id). Raises Forbidden for a role that reads no accounts."""
+    require_reader(actor)
     where: list[str] = ["TRUE"]
     params: list[Any] = []
     if not actor.sees_everything:

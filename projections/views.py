@@ -11,8 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from commands.domain import accounts, money
+from commands.domain.errors import AccountNotFound
 from commands.forms import account_forms
-from commands.permissions import actor_for
+from commands.permissions import Actor, Forbidden, actor_for, require_reader
 from eventstore import store
 from projections import charts, jobs, operations, registry, selectors, status
 from projections.models import ProjectionCheckpoint
@@ -34,13 +34,12 @@ ACCOUNT_PANELS = ("account_summaries", "ledger_entries")
 @login_required
 @require_GET
 def accounts_page(request: HttpRequest) -> HttpResponse:
+    actor = _reader(request)
     q, state, cursor = request.GET.get("q", "")[:200], request.GET.get("status", ""), request.GET.get("cursor")
     if state not in {"", "open", "frozen", "closed"}:
         state = ""
     try:
-        items, next_cursor = selectors.account_list(
-            actor=actor_for(request.user), q=q, status_filter=state, cursor=cursor, limit=25
-        )
+        items, next_cursor = selectors.account_list(actor=actor, q=q, status_filter=state, cursor=cursor, limit=25)
     except BadCursor:
         items, next_cursor = [], None
     context = {
@@ -165,7 +164,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "projections/dashboard.html", context)
 
 
-@staff_member_required
+@login_required
+@permission_required("commands.operate_projections", raise_exception=True)
 @require_GET
 def ops_page(request: HttpRequest) -> HttpResponse:
     context = {
@@ -182,10 +182,11 @@ def ops_page(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@staff_member_required
+@login_required
+@permission_required("commands.operate_projections", raise_exception=True)
 @require_POST
 def ops_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
-    """Retry, skip (the failed position) or rebuild a projector, recorded with the staff user's name."""
+    """Retry, skip (the failed position) or rebuild a projector, recorded with the operator's name."""
     try:
         projector = registry.get(name)
     except KeyError:
@@ -208,18 +209,26 @@ def ops_action(request: HttpRequest, name: str, action: str) -> HttpResponse:
     return redirect("projections:ops")
 
 
-def _visible_summary(request: HttpRequest, account_id: UUID) -> dict[str, Any] | None:
-    """The account's summary row, or None while its read model has not caught up yet; 404 when the account does
-    not exist or is not the user's."""
+def _reader(request: HttpRequest) -> Actor:
     actor = actor_for(request.user)
-    row = selectors.account_get(account_id=account_id, actor=actor, use_cache=False)
-    if row is not None:
-        return row
-    opened = store.load(accounts.account_stream(account_id), until_version=1).events
-    owner = getattr(opened[0].event, "owner", None) if opened else None
-    if owner is None or (not actor.sees_everything and owner != actor.username):
-        raise Http404("no such account")
-    return None
+    try:
+        require_reader(actor)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return actor
+
+
+def _visible_summary(request: HttpRequest, account_id: UUID) -> dict[str, Any] | None:
+    """The account's summary row, or None while its read model has not caught up yet; 403 for a role that
+    reads no accounts, 404 when the account does not exist or is not the user's. Checked before anything else."""
+    actor = actor_for(request.user)
+    try:
+        selectors.require_visible(account_id=account_id, actor=actor)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except AccountNotFound:
+        raise Http404("no such account") from None
+    return selectors.account_get(account_id=account_id, actor=actor, use_cache=False)
 
 
 def _account_context(request: HttpRequest, account_id: UUID) -> dict[str, Any]:

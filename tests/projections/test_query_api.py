@@ -141,9 +141,9 @@ def test_health_readiness_and_metrics(teller, users):
     ready = Client().get("/readyz").json()
     assert ready == {"status": "ready", "checks": {"postgresql": "ok", "redis": "ok"}}
     assert Client().get("/metrics").status_code == 403
-    staff = Client()
-    staff.login(username="teller", password="correct-horse-42")
-    metrics = staff.get("/metrics").content.decode()
+    operator = Client()
+    operator.login(username="operator", password="correct-horse-42")
+    metrics = operator.get("/metrics").content.decode()
     assert 'ledger_projection_lag_events{projector="account_summaries"}' in metrics
     assert "ledger_commands_total" in metrics
 

@@ -230,9 +230,9 @@ def test_events_dashboard_and_ops_pages(users, account):
     events = staff.get("/events/", {"type": "FundsDeposited"}).content.decode()
     assert "FundsDeposited" in events and "AccountOpened" not in events.split("<tbody>")[1]
     assert staff.get("/dashboard/").status_code == 200
-    ops = staff.get("/ops/")
+    ops = browser("operator").get("/ops/")
     assert ops.status_code == 200 and 'hx-trigger="every 2s"' in ops.content.decode()
-    assert browser("alice").get("/ops/").status_code == 302  # to the admin login: staff only
+    assert staff.get("/ops/").status_code == 403 and browser("alice").get("/ops/").status_code == 403
 
 
 def test_the_ops_page_shows_a_rebuild_s_progress_in_events_not_positions(users, account):
@@ -242,7 +242,7 @@ def test_the_ops_page_shows_a_rebuild_s_progress_in_events_not_positions(users, 
     remaining, _ = store.backlog(0)
     ProjectionCheckpoint.objects.create(name="ledger_entries__shadow", position=0, applied_events=remaining)
 
-    ops = browser("teller").get("/ops/").content.decode()
+    ops = browser("operator").get("/ops/").content.decode()
 
     assert '<span class="muted">50%</span>' in ops  # half applied, half still to read
 
@@ -308,9 +308,11 @@ def test_the_admin_filters_events_by_user_and_finds_them_by_correlation_id(users
     assert "AccountOpened" not in nobody
 
 
-def test_the_rq_pages_are_for_staff_only(users):
-    assert browser("teller").get("/ops/rq/").status_code == 200
-    assert browser("alice").get("/ops/rq/").status_code == 302
+def test_the_rq_pages_are_for_operators_only(users):
+    assert browser("operator").get("/ops/rq/").status_code == 200
+    assert browser("teller").get("/ops/rq/").status_code == 403
+    assert browser("auditor").get("/ops/rq/").status_code == 403
+    assert Client().get("/ops/rq/").status_code == 302  # to the login page
 
 
 def test_a_transfer_to_an_unknown_account_is_an_inline_error_not_a_404(users, account):

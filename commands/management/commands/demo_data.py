@@ -6,7 +6,7 @@ import os
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -14,13 +14,15 @@ from django.utils import timezone
 from commands import services
 from commands.domain import accounts
 from commands.permissions import Actor
+from commands.roles import ensure_groups
 
-ROLES = ("teller", "auditor", "customer")
-# username -> (role group or None, is_staff, is_superuser)
+# username -> (role group or None, is_staff, is_superuser). Staff only opens the Django admin's door (the
+# audit trail) and django-rq's dashboard; what anyone may do comes from the role's permissions.
 USERS: dict[str, tuple[str | None, bool, bool]] = {
     "admin": (None, True, True),
-    "teller": ("teller", True, False),
+    "teller": ("teller", False, False),
     "auditor": ("auditor", True, False),
+    "operator": ("operator", True, False),
     "alice": ("customer", False, False),
     "bob": ("customer", False, False),
 }
@@ -28,7 +30,7 @@ USERS: dict[str, tuple[str | None, bool, bool]] = {
 
 class Command(BaseCommand):
     help = (
-        "Create (or refresh) the demo users admin, teller, auditor, alice and bob and the role groups; with "
+        "Create (or refresh) the demo users admin, teller, auditor, operator, alice and bob and the role groups; with "
         "--with-accounts and an empty store, also a few accounts with some history."
     )
 
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         password = options["password"] or os.environ.get("DEMO_PASSWORD")
         if not password:
             raise CommandError("give --password or set DEMO_PASSWORD")
-        groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
+        groups = ensure_groups()
         for username, (role, is_staff, is_superuser) in USERS.items():
             user, _ = User.objects.update_or_create(
                 username=username,
