@@ -46,8 +46,8 @@ from commands.schemas import (
     TransferIn,
     VersionOnlyIn,
 )
-from config import metrics
-from config.problems import CONTENT_TYPE, problem_body
+from config import login_throttle, metrics
+from config.problems import CONTENT_TYPE, Throttled, problem_body
 from config.routes import router
 from config.tokens import authenticated_user, issue_token
 
@@ -56,12 +56,19 @@ _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _ETAG = re.compile(r'\s*(?:W/)?"?(\d{1,9})"?\s*')
 
 
-@router.post("/token", tags=TAGS, auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem})
+@router.post(
+    "/token", tags=TAGS, auth=None, response={200: TokenOut, 400: Problem, 401: Problem, 422: Problem, 429: Problem}
+)
 def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
-    """Exchange a username and password for a short-lived Bearer token."""
+    """Exchange a username and password for a short-lived Bearer token. Too many failures for the username (or
+    from the address) answer 429 with Retry-After, before the password is checked."""
+    wait = login_throttle.retry_after(payload.username, login_throttle.address_of(request))
+    if wait is not None:
+        raise Throttled(wait)
     user = authenticate(request, username=payload.username, password=payload.password)
     if not isinstance(user, User):
         raise HttpError(401, "wrong username or password")
+    login_throttle.succeeded(user.get_username())  # a token is not a session login: no signal says so
     return issue_token(user)
 
 

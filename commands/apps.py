@@ -11,6 +11,8 @@ class CommandsConfig(AppConfig):
     verbose_name = "Commands"
 
     def ready(self) -> None:
+        from config import login_throttle  # noqa: F401  (connects its receivers of login signals)
+
         post_migrate.connect(_ensure_groups, sender=self)
         from commands.domain import accounts
         from eventstore import states

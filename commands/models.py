@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 class IdempotencyRecord(models.Model):
@@ -42,3 +43,22 @@ class Access(models.Model):
             ("read_all_accounts", "Read every account, event and read model"),
             ("operate_projections", "Retry, skip and rebuild projections; use the queue dashboard"),
         ]
+
+
+class LoginFailure(models.Model):
+    """A failed login (page, admin or API token), kept for the throttle's window (config.login_throttle). In the
+    database, not Redis: the throttle holds while Redis is down. The password is never kept."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "login_failures"
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failures_username"),
+            models.Index(fields=["address", "at"], name="login_failures_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"

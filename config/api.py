@@ -20,7 +20,7 @@ from commands.domain.errors import AccountNotFound, DomainError
 from commands.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from commands.permissions import Forbidden
 from config.jsonparse import MalformedJSON, StrictJSONParser
-from config.problems import problem
+from config.problems import Throttled, problem
 from config.routes import router
 from config.tokens import JWTAuth, SessionAuth
 from eventstore.records import ConcurrencyError
@@ -100,6 +100,12 @@ def key_in_use(request: HttpRequest, exc: IdempotencyKeyInUse) -> HttpResponse:
     return problem(409, str(exc), exc.code)
 
 
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = problem(429, str(exc), "login_throttled")
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
     log.error("database unavailable", extra={"error": str(exc), "path": request.path})
     response = problem(503, "the database is unavailable; try again shortly", "database_unavailable")
@@ -136,6 +142,7 @@ _HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse
     (ConcurrencyError, conflict),
     (IdempotencyKeyReused, key_reused),
     (IdempotencyKeyInUse, key_in_use),
+    (Throttled, throttled),
     (OperationalError, database_down),
     (InterfaceError, database_down),
     (Exception, internal_error),

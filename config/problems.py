@@ -42,3 +42,11 @@ def problem_body(status: int, detail: str, code: str | None = None, **extra: Any
 def problem(status: int, detail: str, code: str | None = None, **extra: Any) -> HttpResponse:
     body = problem_body(status, detail, code, **extra)
     return HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+
+
+class Throttled(Exception):
+    """Too many attempts: answered 429 with Retry-After (config.api)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after} s")
+        self.retry_after = retry_after

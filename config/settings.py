@@ -159,6 +159,11 @@ LEDGER_PROJECTION_RETRY_MS = env_int("LEDGER_PROJECTION_RETRY_MS", 1000, minimum
 LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 LEDGER_METRICS_TOKEN = env_str("LEDGER_METRICS_TOKEN", "")
 LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Login throttle (config.login_throttle): failed logins per username, and per address (for sprays across many
+# usernames: much higher, since an office shares one), within the window; the next attempt is refused.
+LEDGER_LOGIN_MAX_FAILURES = env_int("LEDGER_LOGIN_MAX_FAILURES", 9, minimum=1)
+LEDGER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LEDGER_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, minimum=1)
+LEDGER_LOGIN_WINDOW_SECONDS = env_int("LEDGER_LOGIN_WINDOW_SECONDS", 300, minimum=1)
 
 # Notifications (projections/outbox.py): withdrawals and transfers at or above the threshold (in the account's
 # currency) are e-mailed to the holder and, with a webhook URL, POSTed as JSON.

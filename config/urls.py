@@ -14,6 +14,7 @@ from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from config.api import api
 from config.health import healthz, metrics_view, readyz
+from config.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 
 def _operators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -29,9 +30,11 @@ def _rq_dashboard() -> list[URLPattern]:
     return guarded + get_admin_urlpatterns(view_wrapper=_operators_only)
 
 
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("commands.urls")),
     path("", include("projections.urls")),
