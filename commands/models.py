@@ -62,3 +62,16 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class TokenCutoff(models.Model):
+    """API tokens of this user issued at or before `not_before` are refused (manage.py revoke_tokens)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_cutoff")
+    not_before = models.DateTimeField()
+
+    class Meta:
+        db_table = "api_token_cutoffs"
+
+    def __str__(self) -> str:
+        return f"{self.user} before {self.not_before:%Y-%m-%d %H:%M:%S}"

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from config import metrics, ratelimit
 from config.problems import CONTENT_TYPE, problem
+from config.tokens import AUDIENCE
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -108,7 +109,8 @@ def _identity(request: HttpRequest) -> str:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         try:
-            return "user:" + str(jwt.decode(auth[7:], settings.SECRET_KEY, algorithms=["HS256"])["sub"])
+            claims = jwt.decode(auth[7:], settings.LEDGER_TOKEN_KEY, algorithms=["HS256"], audience=AUDIENCE)
+            return "user:" + str(claims["sub"])
         except (jwt.PyJWTError, KeyError):
             pass
     user = getattr(request, "user", None)

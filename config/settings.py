@@ -6,6 +6,7 @@ README.md; a missing or malformed one stops the process with one line naming it 
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from pathlib import Path
@@ -28,6 +29,10 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if DEBUG else None)
 if not DEBUG and len(SECRET_KEY) < 32:
     raise SettingError("SECRET_KEY must be at least 32 characters when DJANGO_DEBUG is off")
+# API tokens are signed with their own key (derived from SECRET_KEY unless given), so either can be rotated alone.
+LEDGER_TOKEN_KEY = (
+    env_str("LEDGER_TOKEN_KEY", "") or hmac.new(SECRET_KEY.encode(), b"ledger api tokens", "sha256").hexdigest()
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 _database_url, _redis_url = service_urls(os.environ, read_run_env())

@@ -1,11 +1,15 @@
-"""JWT access tokens for the API: HS256 signed with SECRET_KEY, short-lived.
+"""JWT access tokens for the API: HS256, short-lived, signed with LEDGER_TOKEN_KEY (its own key, derived from
+SECRET_KEY unless given).
 
-Claims: `sub` (username), `iat`, `exp`, `jti`. Verification accepts HS256 only (so `none` and RS256 tokens
-are refused), requires every claim, and checks that the user still exists and is active.
+Claims: `iss` and `aud` (this API), `sub` (username), `iat`, `exp`, `jti`, and `pwd`, a fingerprint of the
+user's password hash. Verification accepts HS256 only (so `none` and RS256 tokens are refused), requires every
+claim, checks issuer and audience, and that the user still exists, is active, has the same password (a
+password change revokes every token) and has no revocation after the token was issued (revoke()).
 """
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,13 +22,22 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 ALGORITHM = "HS256"
 TOKEN_TTL = timedelta(minutes=15)
+ISSUER, AUDIENCE = "ledger", "ledger-api"
 
 
 def issue_token(user: User, *, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    claims = {"sub": user.get_username(), "iat": now, "exp": now + TOKEN_TTL, "jti": str(uuid.uuid4())}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user.get_username(),
+        "iat": now,
+        "exp": now + TOKEN_TTL,
+        "jti": str(uuid.uuid4()),
+        "pwd": _password_fingerprint(user),
+    }
     return {
-        "access": jwt.encode(claims, settings.SECRET_KEY, algorithm=ALGORITHM),
+        "access": jwt.encode(claims, settings.LEDGER_TOKEN_KEY, algorithm=ALGORITHM),
         "token_type": "Bearer",
         "expires_in": int(TOKEN_TTL.total_seconds()),
     }
@@ -35,13 +48,32 @@ def user_for_token(token: str) -> User | None:
     try:
         claims = jwt.decode(
             token,
-            settings.SECRET_KEY,
+            settings.LEDGER_TOKEN_KEY,
             algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "jti"]},
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            options={"require": ["iss", "aud", "exp", "iat", "sub", "jti", "pwd"]},
         )
     except jwt.PyJWTError:
         return None
-    return User.objects.filter(username=claims["sub"], is_active=True).first()
+    user = User.objects.filter(username=claims["sub"], is_active=True).select_related("token_cutoff").first()
+    if user is None or not hmac.compare_digest(str(claims["pwd"]), _password_fingerprint(user)):
+        return None
+    cutoff = getattr(user, "token_cutoff", None)
+    if cutoff is not None and claims["iat"] <= cutoff.not_before.timestamp():
+        return None
+    return user
+
+
+def revoke(user: User) -> None:
+    """Refuse every token issued to `user` until now (a new login gets a new one)."""
+    from commands.models import TokenCutoff
+
+    TokenCutoff.objects.update_or_create(user=user, defaults={"not_before": datetime.now(UTC)})
+
+
+def _password_fingerprint(user: User) -> str:
+    return hmac.new(settings.LEDGER_TOKEN_KEY.encode(), user.password.encode(), "sha256").hexdigest()[:16]
 
 
 def authenticated_user(request: HttpRequest) -> User:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import jwt
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client
 
 from config.tokens import issue_token
@@ -25,8 +27,11 @@ def test_a_token_is_a_short_lived_hs256_jwt(users):
 
     body = response.json()
     assert (response.status_code, body["token_type"], body["expires_in"]) == (200, "Bearer", 900)
-    claims = jwt.decode(body["access"], settings.SECRET_KEY, algorithms=["HS256"])
+    claims = jwt.decode(body["access"], settings.LEDGER_TOKEN_KEY, algorithms=["HS256"], audience="ledger-api")
     assert claims["sub"] == "teller" and claims["exp"] - claims["iat"] == 900 and claims["jti"]
+    assert (claims["iss"], claims["aud"]) == ("ledger", "ledger-api")
+    with pytest.raises(jwt.InvalidSignatureError):  # not signed with SECRET_KEY: a key of its own
+        jwt.decode(body["access"], settings.SECRET_KEY, algorithms=["HS256"], audience="ledger-api")
 
 
 def test_wrong_credentials_are_401(users):
@@ -148,3 +153,44 @@ def test_demo_data_opens_accounts_once_and_is_safe_to_run_again(db):
     assert owners == ["alice", "alice", "bob"]
     assert sum(AccountSummary.objects.values_list("balance", flat=True)) == 125_000 + 500_000 + 30_000 - 8_000
     assert User.objects.get(username="admin").is_superuser
+
+
+def forged(**claims: object) -> str:
+    """A token signed with the right key, with the given claims over a valid teller token's."""
+    now = int(datetime.now(UTC).timestamp())
+    teller = User.objects.get(username="teller")
+    base = jwt.decode(
+        issue_token(teller)["access"], settings.LEDGER_TOKEN_KEY, algorithms=["HS256"], audience="ledger-api"
+    )
+    return jwt.encode({**base, "iat": now, **claims}, settings.LEDGER_TOKEN_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claims", [{"iss": "someone-else"}, {"aud": "another-api"}])
+def test_a_token_for_another_issuer_or_audience_is_refused(users, claims):
+    response = Api(Client(), forged(**claims)).get("/api/accounts")
+    assert response.status_code == 401
+
+
+def test_a_password_change_revokes_every_token_of_the_user(users):
+    api = Api(Client(), issue_token(User.objects.get(username="alice"))["access"])
+    assert api.get("/api/accounts").status_code == 200
+    alice = User.objects.get(username="alice")
+    alice.set_password("a-brand-new-secret-42")
+    alice.save()
+
+    assert api.get("/api/accounts").status_code == 401
+
+
+def test_revoke_tokens_refuses_every_token_issued_until_then_and_not_later_ones(users):
+    from datetime import timedelta as delta
+
+    from commands.models import TokenCutoff
+
+    teller = User.objects.get(username="teller")
+    earlier = Api(Client(), issue_token(teller, now=datetime.now(UTC) - delta(seconds=10))["access"])
+    call_command("revoke_tokens", "teller", stdout=io.StringIO())
+    TokenCutoff.objects.update(not_before=datetime.now(UTC) - delta(seconds=5))  # revoked 5 s ago, then
+    later = Api(Client(), issue_token(teller)["access"])  # a new login
+
+    assert earlier.get("/api/accounts").status_code == 401
+    assert later.get("/api/accounts").status_code == 200
