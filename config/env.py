@@ -7,14 +7,17 @@ is wrong with it; `manage.py` and `wsgi.py` print that line and exit instead of 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-RUN_ENV_FILE = Path(__file__).resolve().parent.parent / ".run" / "env"
+RUN_ENV_FILE = Path(os.environ.get("LEDGER_RUN_DIR") or Path(__file__).resolve().parent.parent / ".run") / "env"
+# What `make run` writes to .run/env besides the URLs: the profile it runs, so `manage.py` in a second terminal
+# gets the same without extra variables.
+RUN_PROFILE = ("DJANGO_DEBUG", "SECRET_KEY", "LEDGER_MAIL_DIR")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -67,6 +70,15 @@ def read_run_env(path: Path = RUN_ENV_FILE) -> dict[str, str]:
         return {}
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {key.strip(): value.strip() for key, value in pairs if not key.startswith("#")}
+
+
+def adopt_run_profile(environ: MutableMapping[str, str], run_env: Mapping[str, str]) -> None:
+    """In a second terminal of `make run` (the environment names neither service URL): take the running
+    instance's profile from `.run/env` for whatever the environment does not set itself."""
+    if environ.get("DATABASE_URL") is None and environ.get("REDIS_URL") is None:
+        for key in RUN_PROFILE:
+            if key in run_env:
+                environ.setdefault(key, run_env[key])
 
 
 def service_urls(environ: Mapping[str, str], run_env: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -100,7 +100,6 @@ def run() -> int:
         _check_port_free(port)
         with services(run_dir, fresh=False) as running:
             urls = running.urls
-            (run_dir / "env").write_text("".join(f"{key}={value}\n" for key, value in urls.items()))
             metrics_dir = run_dir / "prometheus"  # gunicorn's processes add up their counters here
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir()
@@ -113,9 +112,15 @@ def run() -> int:
             }
             env.setdefault("DJANGO_DEBUG", "1")
             env.setdefault("LEDGER_MAIL_DIR", str(run_dir / "mail"))  # notifications, one file each
+            if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
+                # The production profile, served over plain HTTP on 127.0.0.1: a key of its own, kept in .run.
+                env.setdefault("SECRET_KEY", _stored_secret(run_dir))
+                env.setdefault("LEDGER_HTTPS", "0")
+                env.setdefault("LEDGER_SECURE_COOKIES", "0")
+            _write_run_env(run_dir, env)
             _manage(env, "migrate", "--noinput", "-v", "0")
             _manage(env, "demo_data", "--with-accounts")
-            if env["DJANGO_DEBUG"] not in {"1", "true", "yes", "on"}:
+            if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
                 _manage(env, "collectstatic", "--noinput", "-v", "0")
             manage = [sys.executable, str(ROOT / "manage.py")]
             supervisor.processes = [Supervised("web", _web_command(port), env, ROOT)] + [
@@ -223,6 +228,25 @@ def _wait_until_serving(port: str, supervisor: Supervisor) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     raise ServiceError(f"nothing answered on 127.0.0.1:{port} within 60 s")
+
+
+def _write_run_env(run_dir: Path, env: dict[str, str]) -> None:
+    """The URLs and the profile (config.env.RUN_PROFILE), so manage.py in a second terminal needs nothing else."""
+    from config.env import RUN_PROFILE
+
+    keys = ("DATABASE_URL", "REDIS_URL", *RUN_PROFILE)
+    path = run_dir / "env"
+    path.write_text("".join(f"{key}={env[key]}\n" for key in keys if key in env))
+    path.chmod(0o600)  # it may hold the production profile's SECRET_KEY
+
+
+def _stored_secret(run_dir: Path) -> str:
+    """A generated SECRET_KEY for the production profile, kept in .run so sessions survive a restart."""
+    path = run_dir / "secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _stored_password(run_dir: Path) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from config.env import (
     SettingError,
+    adopt_run_profile,
     env_bool,
     env_int,
     env_list,
@@ -24,18 +25,20 @@ from config.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+_run_env = read_run_env()
+adopt_run_profile(os.environ, _run_env)
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if DEBUG else None)
-if not DEBUG and len(SECRET_KEY) < 32:
-    raise SettingError("SECRET_KEY must be at least 32 characters when DJANGO_DEBUG is off")
+if not DEBUG and len(SECRET_KEY) < 50:
+    raise SettingError("SECRET_KEY must be at least 50 characters when DJANGO_DEBUG is off")
 # API tokens are signed with their own key (derived from SECRET_KEY unless given), so either can be rotated alone.
 LEDGER_TOKEN_KEY = (
     env_str("LEDGER_TOKEN_KEY", "") or hmac.new(SECRET_KEY.encode(), b"ledger api tokens", "sha256").hexdigest()
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
-_database_url, _redis_url = service_urls(os.environ, read_run_env())
+_database_url, _redis_url = service_urls(os.environ, _run_env)
 if not _database_url:
     raise SettingError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and writes .run/env)")
 if not _redis_url:
@@ -138,6 +141,17 @@ STORAGES = {
 
 _secure = env_bool("LEDGER_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _secure
+# Served over HTTPS (the production default): redirect plain HTTP, and tell browsers to stay on HTTPS (HSTS).
+# `make run` in the production profile serves plain HTTP on 127.0.0.1 and turns this off.
+LEDGER_HTTPS = env_bool("LEDGER_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = LEDGER_HTTPS
+SECURE_HSTS_SECONDS = env_int("LEDGER_HSTS_SECONDS", 31_536_000 if LEDGER_HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = LEDGER_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # a load balancer probes them over plain HTTP
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto (only there: anyone can send the header).
+if env_bool("LEDGER_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -11,6 +11,8 @@ from config.settings import *  # noqa: F403
 from config.settings import RQ_QUEUES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The test client and live server speak plain HTTP (production redirects it to HTTPS: LEDGER_HTTPS).
+SECURE_SSL_REDIRECT = False
 for _queue in RQ_QUEUES.values():
     _queue["ASYNC"] = False
 # Mail stays in django.core.mail.outbox (the tests that run worker processes give them a mail directory).

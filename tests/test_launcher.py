@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 
@@ -16,6 +18,7 @@ import pytest
 from tests.api_client import Http
 from tests.launch import (
     PASSWORD,
+    ROOT,
     Launch,
     assert_nothing_left,
     free_port,
@@ -161,3 +164,31 @@ def test_a_database_from_before_the_global_order_stops_the_start_with_one_line_n
     message = str(refused.value)
     assert "\n" not in message and "Traceback" not in message
     assert "holds events written before the global-order fix" in message and "delete .run/pgdata" in message
+
+
+def test_make_run_in_the_production_profile_serves_plain_http_locally_and_manage_py_needs_nothing_else(run_dir):
+    port = free_port()
+    launch = Launch(run_dir, port, DJANGO_DEBUG="0")
+    try:
+        launch.wait_ready()
+        http = Http(f"http://127.0.0.1:{port}", "teller", PASSWORD)
+        assert http.call("GET", "/api/accounts")[0] == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=10) as response:
+            assert "csrfmiddlewaretoken" in response.read().decode()  # no redirect to https, no debug page
+        assert (run_dir / "secret-key").exists() and "SECRET_KEY=" in (run_dir / "env").read_text()
+
+        second_terminal = {k: v for k, v in os.environ.items() if k not in SERVICE_AND_PROFILE}
+        checked = subprocess.run(
+            [sys.executable, "manage.py", "verify_eventstore"],
+            cwd=ROOT, env={**second_terminal, "LEDGER_RUN_DIR": str(run_dir)}, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+        assert "problems: 0" in checked.stdout
+        assert launch.ctrl_c() == 0
+    finally:
+        launch.kill()
+    assert_nothing_left(run_dir)
+
+
+SERVICE_AND_PROFILE = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_DEBUG"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,8 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     "env, message",
     [
         ({}, "SECRET_KEY is required but not set"),
-        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
+        ({"SECRET_KEY": "k" * 40}, "SECRET_KEY must be at least 50 characters"),
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG='maybe' is not a boolean"),
         (
             {"DJANGO_DEBUG": "1", "LEDGER_SNAPSHOT_EVERY": "often"},
@@ -49,9 +51,22 @@ def test_a_bad_setting_stops_manage_py_with_one_line(env, message):
     assert line.startswith(f"ledger: configuration error: {message}")
 
 
+def test_the_documented_production_settings_pass_check_deploy_without_a_warning():
+    production = {
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "ledger.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://ledger.example.com",
+        "LEDGER_BEHIND_PROXY": "1",
+    }
+    result = manage(production, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
 def test_production_defaults_are_safe():
     script = "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.DATABASES)"
-    result = manage({"SECRET_KEY": "k" * 40}, "shell", "-v", "0", "-c", script)
+    result = manage({"SECRET_KEY": "k" * 60}, "shell", "-v", "0", "-c", script)
 
     assert result.returncode == 0, result.stderr
     debug, secure, databases = result.stdout.strip().split(" ", 2)

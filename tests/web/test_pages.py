@@ -336,3 +336,18 @@ def test_a_customer_transferring_out_of_someone_elses_account_learns_nothing_mor
     response = client.post("/transfers/new/", {**fields, "from_account": bobs, "to_account": alices, "amount": "1.00"})
 
     assert response.status_code == 422 and "does not exist" in response.content.decode()
+
+
+def test_the_404_403_and_500_pages_are_the_site_s_own_and_leak_nothing(users, rf):
+    from django.views.defaults import server_error
+
+    missing = browser("teller").get(f"/accounts/{uuid.uuid4()}/")
+    refused = browser("operator").get("/accounts/")
+    crashed = server_error(rf.get("/"))
+
+    for response, status, title in ((missing, 404, "Not found"), (refused, 403, "Not allowed")):
+        page = response.content.decode()
+        assert response.status_code == status and 'data-testid="error-page"' in page and title in page
+        assert "Traceback" not in page and "DEBUG" not in page and "urlpatterns" not in page
+    assert "your role reads no accounts" in refused.content.decode()  # the reason the server knows
+    assert crashed.status_code == 500 and "Something went wrong" in crashed.content.decode()
