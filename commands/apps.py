@@ -28,7 +28,11 @@ class CommandsConfig(AppConfig):
 
 
 def _ensure_groups(**kwargs: Any) -> None:
-    """After every migrate: the role groups with their permissions (which Django creates just before)."""
+    """After every migrate: the role groups with their permissions (which Django creates just before). A partial
+    migrate (one app, to an old migration) may leave the auth tables for later: then nothing to do yet."""
+    from django.db import connection
+
     from commands.roles import ensure_groups
 
-    ensure_groups()
+    if {"auth_group", "auth_permission"} <= set(connection.introspection.table_names()):
+        ensure_groups()
