@@ -94,7 +94,7 @@ def run() -> int:
     supervisor = Supervisor([])
     try:
         workers = _worker_count()
-        password = os.environ.get("DEMO_PASSWORD") or _stored_password(run_dir)
+        password = os.environ.get("DEMO_PASSWORD") or _kept_secret(run_dir, "demo-password", 12)
         for line in stop_leftovers(run_dir):
             say(f"recovered: {line}")
         _check_port_free(port)
@@ -114,7 +114,7 @@ def run() -> int:
             env.setdefault("LEDGER_MAIL_DIR", str(run_dir / "mail"))  # notifications, one file each
             if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
                 # The production profile, served over plain HTTP on 127.0.0.1: a key of its own, kept in .run.
-                env.setdefault("SECRET_KEY", _stored_secret(run_dir))
+                env.setdefault("SECRET_KEY", _kept_secret(run_dir, "secret-key", 64))
                 env.setdefault("LEDGER_HTTPS", "0")
                 env.setdefault("LEDGER_SECURE_COOKIES", "0")
             _write_run_env(run_dir, env)
@@ -240,20 +240,12 @@ def _write_run_env(run_dir: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)  # it may hold the production profile's SECRET_KEY
 
 
-def _stored_secret(run_dir: Path) -> str:
-    """A generated SECRET_KEY for the production profile, kept in .run so sessions survive a restart."""
-    path = run_dir / "secret-key"
+def _kept_secret(run_dir: Path, name: str, length: int) -> str:
+    """A generated secret kept in .run (readable by its owner only), the same from one `make run` to the next:
+    the demo password (logins stay the same) and the production profile's SECRET_KEY (sessions survive)."""
+    path = run_dir / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _stored_password(run_dir: Path) -> str:
-    """A generated demo password, kept in .run so logins stay the same from one `make run` to the next."""
-    path = run_dir / "demo-password"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(12))
+        path.write_text(secrets.token_urlsafe(length))
         path.chmod(0o600)
     return path.read_text().strip()
 
