@@ -55,6 +55,26 @@ def fetch_by_ids(
     return {row[columns.index(key)]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
 
 
+def account_rows(
+    cursor: Any, table: str, columns: Sequence[str], events: Sequence[Recorded]
+) -> dict[Any, dict[str, Any]]:
+    """The rows (keyed by `account_id`) of the accounts these events belong to."""
+    ids = list({recorded.event.account_id for recorded in events})  # type: ignore[attr-defined]
+    return fetch_by_ids(cursor, table, columns, "account_id", ids)
+
+
+def upsert_account_rows(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Write rows keyed by `account_id`, never over a row that reflects a later stream version."""
+    upsert(
+        cursor,
+        table,
+        columns,
+        [tuple(row[c] for c in columns) for row in rows],
+        conflict=("account_id",),
+        guard="t.version < EXCLUDED.version",
+    )
+
+
 def evolve_rows(
     events: Sequence[Recorded],
     rows: dict[Any, dict[str, Any]],

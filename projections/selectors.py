@@ -61,8 +61,10 @@ def account_get(*, account_id: UUID, actor: Actor, use_cache: bool = True) -> di
     """The account's summary, or None if missing or not the actor's.
 
     From the cache when allowed; read-your-writes callers pass use_cache=False, because the projector writes
-    the cache only after its commit, so a checkpoint can be ahead of the cached row for a moment.
+    the cache only after its commit, so a checkpoint can be ahead of the cached row for a moment. Raises
+    Forbidden for a role that reads no accounts.
     """
+    require_reader(actor)
     row = cache.get(account_id) if use_cache else None
     if row is None:
         with connection.cursor() as cursor:

@@ -221,14 +221,15 @@ def _reader(request: HttpRequest) -> Actor:
 def _visible_summary(request: HttpRequest, account_id: UUID) -> dict[str, Any] | None:
     """The account's summary row, or None while its read model has not caught up yet; 403 for a role that
     reads no accounts, 404 when the account does not exist or is not the user's. Checked before anything else."""
-    actor = actor_for(request.user)
-    try:
+    actor = _reader(request)
+    row = selectors.account_get(account_id=account_id, actor=actor, use_cache=False)  # it carries the owner
+    if row is not None:
+        return row
+    try:  # no row: missing, someone else's, or not projected yet; the opening event tells which
         selectors.require_visible(account_id=account_id, actor=actor)
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from exc
     except AccountNotFound:
         raise Http404("no such account") from None
-    return selectors.account_get(account_id=account_id, actor=actor, use_cache=False)
+    return None
 
 
 def _account_context(request: HttpRequest, account_id: UUID) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from commands.domain import accounts
 from eventstore.records import Recorded
-from projections.bulk import evolve_rows, fetch_by_ids, upsert
+from projections.bulk import account_rows, evolve_rows, upsert
 from projections.projector import Projector
 from projections.target import Target
 
@@ -22,8 +22,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
     if not mine:
         return
     table = target.table(TABLE)
-    rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed = evolve_rows(mine, rows, _step, replay=replay)
+    changed = evolve_rows(mine, account_rows(cursor, table, COLUMNS, mine), _step, replay=replay)
     if not changed:
         return
     # 'simple' (no stemming, no stop words) suits names and e-mail addresses; PostgreSQL tokenizes.

@@ -11,7 +11,7 @@ from commands.domain import accounts
 from commands.domain.accounts import Account
 from eventstore.records import Recorded
 from projections import cache
-from projections.bulk import evolve_rows, fetch_by_ids, upsert
+from projections.bulk import account_rows, evolve_rows, upsert_account_rows
 from projections.projector import Projector
 from projections.target import Target
 
@@ -35,16 +35,8 @@ _STATE_FIELDS = ("status", "balance", "currency", "overdraft_limit", "owner", "h
 def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bool = False) -> None:
     mine = [recorded for recorded in events if isinstance(recorded.event, accounts.EVENTS)]
     table = target.table(TABLE)
-    rows = fetch_by_ids(cursor, table, COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
-    changed = evolve_rows(mine, rows, _step, replay=replay)
-    upsert(
-        cursor,
-        table,
-        COLUMNS,
-        [tuple(row[c] for c in COLUMNS) for row in changed.values()],
-        conflict=("account_id",),
-        guard="t.version < EXCLUDED.version",
-    )
+    changed = evolve_rows(mine, account_rows(cursor, table, COLUMNS, mine), _step, replay=replay)
+    upsert_account_rows(cursor, table, COLUMNS, list(changed.values()))
     if target.live and changed:
         fresh = list(changed.values())
         transaction.on_commit(lambda: cache.put(fresh))

@@ -12,7 +12,7 @@ from typing import Any
 
 from commands.domain import accounts
 from eventstore.records import Recorded
-from projections.bulk import evolve_rows, fetch_by_ids, insert_new, upsert
+from projections.bulk import account_rows, evolve_rows, insert_new, upsert_account_rows
 from projections.projector import Projector
 from projections.target import Target
 
@@ -45,7 +45,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
     if not mine:
         return
     heads_table = target.table(HEADS)
-    heads = fetch_by_ids(cursor, heads_table, HEAD_COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
+    heads = account_rows(cursor, heads_table, HEAD_COLUMNS, mine)
     entries: list[tuple[Any, ...]] = []
 
     def step(head: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
@@ -72,14 +72,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
         return {"account_id": event.account_id, "version": recorded.version, "balance": balance}
 
     changed = evolve_rows(mine, heads, step, replay=replay)
-    upsert(
-        cursor,
-        heads_table,
-        HEAD_COLUMNS,
-        [tuple(row[c] for c in HEAD_COLUMNS) for row in changed.values()],
-        conflict=("account_id",),
-        guard="t.version < EXCLUDED.version",
-    )
+    upsert_account_rows(cursor, heads_table, HEAD_COLUMNS, list(changed.values()))
     insert_new(cursor, target.table(TABLE), COLUMNS, entries)
 
 

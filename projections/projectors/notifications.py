@@ -18,7 +18,7 @@ from django.conf import settings
 from commands.domain import accounts, money
 from eventstore.records import Recorded
 from projections import outbox
-from projections.bulk import evolve_rows, fetch_by_ids, insert_new, upsert
+from projections.bulk import account_rows, evolve_rows, insert_new, upsert_account_rows
 from projections.projector import Projector
 from projections.target import Target
 
@@ -40,7 +40,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
     if not mine:
         return
     table = target.table(ACCOUNTS)
-    rows = fetch_by_ids(cursor, table, ACCOUNT_COLUMNS, "account_id", list({r.event.account_id for r in mine}))  # type: ignore[attr-defined]
+    rows = account_rows(cursor, table, ACCOUNT_COLUMNS, mine)
     due: list[tuple[Any, ...]] = []
 
     def step(row: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
@@ -58,14 +58,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
         return holder | {"version": recorded.version}
 
     changed = evolve_rows(mine, rows, step, replay=replay)
-    upsert(
-        cursor,
-        table,
-        ACCOUNT_COLUMNS,
-        [tuple(row[c] for c in ACCOUNT_COLUMNS) for row in changed.values()],
-        conflict=("account_id",),
-        guard="t.version < EXCLUDED.version",
-    )
+    upsert_account_rows(cursor, table, ACCOUNT_COLUMNS, list(changed.values()))
     insert_new(cursor, target.table(TABLE), COLUMNS, due)  # a position already in the outbox stays as it is
     if due and target.live:
         outbox.wake_after_commit()

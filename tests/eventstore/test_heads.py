@@ -12,18 +12,15 @@ from django.db import connection
 
 from eventstore import store
 from eventstore.hashchain import chain_hash, event_body
+from tests.cli import run
 from tests.eventstore.toy import ToyCredited
 
 pytestmark = pytest.mark.django_db  # the tampering is rolled back with the test's transaction
 
 
 def verify(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("verify_eventstore", *args, stdout=out, stderr=io.StringIO())
-    except SystemExit as exit_:
-        return int(exit_.code or 0), out.getvalue()
-    return 0, out.getvalue()
+    code, out, _ = run("verify_eventstore", *args)
+    return code, out
 
 
 def rewrite_with_a_valid_chain(stream_id: str, version: int, amount: int) -> None:

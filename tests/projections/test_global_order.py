@@ -3,12 +3,10 @@ stream read by id, so an error a rebuild would reproduce is still found."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from django.core.management import call_command
 
 from commands.domain import accounts
 from projections.jobs import catch_up_everything
@@ -17,19 +15,11 @@ from projections.projectors import account_summaries
 from projections.registry import PROJECTORS
 from projections.status import checkpoint, projector_status
 from tests.api_client import deposit, open_account
+from tests.cli import run
 from tests.eventstore.raw import insert_raw_events
 from tests.projections.workers import catch_up_until_settled
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=io.StringIO())
-    except SystemExit as exit_:
-        return int(exit_.code or 0), out.getvalue()
-    return 0, out.getvalue()
 
 
 def test_a_projector_that_meets_a_gap_fails_at_it_and_applies_nothing_past_it(teller):
@@ -65,7 +55,7 @@ def test_verify_projections_finds_what_a_rebuild_would_reproduce(teller, monkeyp
     deposit(teller, account, "5.00")
     catch_up_everything()
 
-    code, out = run("verify_projections", "account_summaries")
+    code, out, _ = run("verify_projections", "account_summaries")
 
     assert code == 1
     assert "vs a rebuild at position" in out and ": 0; vs the fold of" in out  # the rebuild has the same bug
@@ -96,8 +86,8 @@ def test_verify_reports_data_the_old_order_left_behind(capsys):
     )  # fmt: skip
     ProjectionCheckpoint.objects.create(name="account_summaries", position=max(positions))
 
-    store_code, store_out = run("verify_eventstore")
-    code, out = run("verify_projections", "account_summaries")
+    store_code, store_out, _ = run("verify_eventstore")
+    code, out, _ = run("verify_projections", "account_summaries")
 
     assert store_code == 1 and "read order" in store_out
     assert code == 1 and "balance live 50 expected 150" in out

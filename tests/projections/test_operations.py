@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 
 from projections import operations, runner
@@ -18,6 +15,7 @@ from projections.projector import Projector
 from projections.registry import PROJECTORS
 from projections.status import projector_status
 from tests.api_client import deposit, open_account
+from tests.cli import run
 from tests.projections.workers import catch_up_until_settled
 
 pytestmark = pytest.mark.django_db
@@ -43,19 +41,6 @@ def fragile(monkeypatch):
     projector = Projector(name="fragile", tables=(), apply=Fragile.apply, serves="nothing (a test)", compare={})
     monkeypatch.setitem(PROJECTORS, "fragile", projector)
     return projector
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    except CommandError as error:  # manage.py prints it and exits with its return code
-        code = error.returncode
-        err.write(str(error))
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_a_poison_event_stops_only_its_projector_until_retried(teller, fragile):
