@@ -89,6 +89,20 @@ def service_urls(environ: Mapping[str, str], run_env: Mapping[str, str]) -> tupl
     return database_url, redis_url
 
 
+# Commands that change the schema or write the store directly: they connect as the owner role.
+OWNER_COMMANDS = frozenset({"migrate", "import_events"})
+
+
+def owner_url(environ: Mapping[str, str], run_env: Mapping[str, str], argv: list[str]) -> str | None:
+    """DATABASE_OWNER_URL when `argv` runs an owner command (config.database_roles): from the environment, else
+    from `.run/env` when the database URL comes from there too. None otherwise: use DATABASE_URL."""
+    if len(argv) < 2 or argv[1] not in OWNER_COMMANDS:
+        return None
+    if "DATABASE_OWNER_URL" in environ:
+        return environ["DATABASE_OWNER_URL"]
+    return run_env.get("DATABASE_OWNER_URL") if "DATABASE_URL" not in environ else None
+
+
 def parse_database_url(url: str) -> dict[str, Any]:
     """Turn `postgresql://user:password@host:port/name?options` into a Django DATABASES entry.
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import psycopg
+
+from config import database_roles
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
 from config.leftovers import stop_leftovers
 from config.supervisor import Supervised, Supervisor
@@ -117,14 +120,17 @@ def run() -> int:
                 env.setdefault("SECRET_KEY", _kept_secret(run_dir, "secret-key", 64))
                 env.setdefault("LEDGER_HTTPS", "0")
                 env.setdefault("LEDGER_SECURE_COOKIES", "0")
-            _write_run_env(run_dir, env)
-            _manage(env, "migrate", "--noinput", "-v", "0")
-            _manage(env, "demo_data", "--with-accounts")
+            as_role = _database_roles(run_dir, env)
+            _write_run_env(run_dir, as_role["worker"])
+            _manage(as_role["owner"], "migrate", "--noinput", "-v", "0")
+            if as_role["owner"] is not env:  # tables the migration made: their owners and grants
+                _manage(env, "database_roles", "-v", "0")
+            _manage(as_role["worker"], "demo_data", "--with-accounts")
             if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
                 _manage(env, "collectstatic", "--noinput", "-v", "0")
             manage = [sys.executable, str(ROOT / "manage.py")]
-            supervisor.processes = [Supervised("web", _web_command(port), env, ROOT)] + [
-                Supervised(f"worker-{n}", [*manage, "rqworker", "projections", "default"], env, ROOT)
+            supervisor.processes = [Supervised("web", _web_command(port), as_role["web"], ROOT)] + [
+                Supervised(f"worker-{n}", [*manage, "rqworker", "projections", "default"], as_role["worker"], ROOT)
                 for n in range(1, workers + 1)
             ]
             if running.redis is not None:  # the embedded Redis is started again too if it dies
@@ -133,7 +139,7 @@ def run() -> int:
             try:
                 supervisor.start()
                 _wait_until_serving(port, supervisor)
-                _banner(port, password, urls, workers)
+                _banner(port, password, {**urls, "DATABASE_URL": as_role["worker"]["DATABASE_URL"]}, workers)
                 supervisor.watch()
             finally:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
@@ -157,6 +163,26 @@ def _manage(env: dict[str, str], *args: str) -> None:
         # The exception's own line ("...Error: message") says the cause; a traceback's frames do not.
         cause = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), lines[-1])
         raise ServiceError(f"manage.py {args[0]} failed: {_EXCEPTION_LINE.sub('', cause)}")
+
+
+def _database_roles(run_dir: Path, env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """{owner, web, worker: the environment to run as that role}. When DATABASE_URL's user may create roles
+    (the embedded PostgreSQL's superuser, say), `manage.py database_roles` creates them, with passwords kept in
+    .run; otherwise, or with LEDGER_DB_ROLES=0, everything runs as that user, as it is given."""
+    if env.get("LEDGER_DB_ROLES", "1").strip().lower() in {"0", "false", "no", "off"}:
+        return dict.fromkeys(("owner", "web", "worker"), env)
+    with psycopg.connect(env["DATABASE_URL"], connect_timeout=10) as conn, conn.cursor() as cursor:
+        if not database_roles.may_create_roles(cursor):
+            say("DATABASE_URL's user may not create roles: web and workers run as it (docs/security.md)")
+            return dict.fromkeys(("owner", "web", "worker"), env)
+    passwords = {kind: _kept_secret(run_dir, f"db-password-{kind}", 24) for kind in ("owner", "web", "worker")}
+    _manage(
+        {**env, **{f"LEDGER_DB_PASSWORD_{kind.upper()}": value for kind, value in passwords.items()}}, "database_roles"
+    )
+    urls = database_roles.role_urls(env["DATABASE_URL"], passwords)
+    as_role = {kind: {**env, "DATABASE_URL": url} for kind, url in urls.items()}
+    as_role["worker"]["DATABASE_OWNER_URL"] = urls["owner"]  # for .run/env: migrate by hand runs as the owner
+    return as_role
 
 
 def _check_port_free(port: str) -> None:
@@ -234,7 +260,7 @@ def _write_run_env(run_dir: Path, env: dict[str, str]) -> None:
     """The URLs and the profile (config.env.RUN_PROFILE), so manage.py in a second terminal needs nothing else."""
     from config.env import RUN_PROFILE
 
-    keys = ("DATABASE_URL", "REDIS_URL", *RUN_PROFILE)
+    keys = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", *RUN_PROFILE)
     path = run_dir / "env"
     path.write_text("".join(f"{key}={env[key]}\n" for key in keys if key in env))
     path.chmod(0o600)  # it may hold the production profile's SECRET_KEY
@@ -255,7 +281,7 @@ def _banner(port: str, password: str, urls: dict[str, str], workers: int) -> Non
         f"\n  Ledger is running at http://127.0.0.1:{port}/\n"
         f"  Web server and {workers} projection worker(s), each restarted if it exits.\n"
         f"  Logins: {DEMO_USERS}; password: {password}\n"
-        f"  DATABASE_URL={urls['DATABASE_URL']}\n"
+        f"  DATABASE_URL={database_roles.masked(urls['DATABASE_URL'])}\n"
         f"  REDIS_URL={urls['REDIS_URL']}\n"
         "  (also written to .run/env, so manage.py in another terminal reaches the same services)\n"
         "  Press Ctrl-C to stop.\n",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import sys
 from pathlib import Path
 
 from config.env import (
@@ -18,6 +19,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    owner_url,
     parse_database_url,
     parse_redis_url,
     read_run_env,
@@ -39,6 +41,8 @@ LEDGER_TOKEN_KEY = (
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 _database_url, _redis_url = service_urls(os.environ, _run_env)
+# `manage.py migrate` and `import_events` run as the owner role where there is one (config.database_roles).
+_database_url = owner_url(os.environ, _run_env, sys.argv) or _database_url
 if not _database_url:
     raise SettingError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and writes .run/env)")
 if not _redis_url:

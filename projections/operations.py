@@ -216,7 +216,7 @@ def _build_shadow(
     _drop_shadow(projector, shadow_name)
     with transaction.atomic(), connection.cursor() as cursor:
         for table in projector.tables:
-            cursor.execute(f'CREATE TABLE "{table}{SHADOW_SUFFIX}" (LIKE "{table}" INCLUDING ALL)')
+            _create_shadow(cursor, table)
         ensure_checkpoint(shadow_name)
     total = 0
     while applied := catch_up(
@@ -227,6 +227,31 @@ def _build_shadow(
             progress(total)
     _raise_if_failed(shadow_name)
     return total
+
+
+def _create_shadow(cursor: Any, table: str) -> None:
+    """The empty shadow copy of `table`, created as the live table's owner (when this session may act as it)
+    and given the live table's grants: the swap then leaves owner and privileges as they were, so the roles of
+    config.database_roles keep working after a rebuild. Runs inside the caller's transaction."""
+    cursor.execute(
+        "SELECT quote_ident(pg_get_userbyid(relowner)), quote_ident(current_user),"
+        " pg_get_userbyid(relowner) <> current_user AND pg_has_role(relowner, 'MEMBER')"
+        " FROM pg_class WHERE oid = %s::regclass",
+        [f'"{table}"'],
+    )
+    owner, me, act_as_owner = cursor.fetchone()
+    if act_as_owner:
+        cursor.execute(f"SET LOCAL ROLE {owner}")
+    cursor.execute(f'CREATE TABLE "{table}{SHADOW_SUFFIX}" (LIKE "{table}" INCLUDING ALL)')
+    cursor.execute(
+        "SELECT a.privilege_type, CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
+        " FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = %s::regclass AND a.grantee <> c.relowner",
+        [f'"{table}"'],
+    )
+    for privilege, grantee in cursor.fetchall():
+        cursor.execute(f'GRANT {privilege} ON "{table}{SHADOW_SUFFIX}" TO {grantee}')
+    if act_as_owner:
+        cursor.execute(f"SET LOCAL ROLE {me}")
 
 
 def _swap_tables(projector: Projector) -> None:

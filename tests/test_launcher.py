@@ -15,6 +15,7 @@ import psutil
 import psycopg
 import pytest
 
+from config import database_roles
 from tests.api_client import Http
 from tests.launch import (
     PASSWORD,
@@ -45,7 +46,8 @@ def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(run_dir):
         banner = launch.text
         assert "password: demo-pass-123" in banner
         assert "DATABASE_URL=postgresql://" in banner and "REDIS_URL=unix://" in banner
-        assert (run_dir / "env").read_text().startswith("DATABASE_URL=postgresql://")
+        assert (run_dir / "env").read_text().startswith("DATABASE_URL=postgresql://ledger_worker:")
+        assert_web_and_workers_connect_as_their_roles(run_dir, port)
 
         for role, count in (("rqworker", 2), ("gunicorn", 1)):  # a crash of either is survived, with a log line
             victim = started(run_dir, role)
@@ -64,6 +66,27 @@ def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(run_dir):
     finally:
         launch.kill()
     assert_nothing_left(run_dir)
+
+
+def assert_web_and_workers_connect_as_their_roles(run_dir, port: int) -> None:
+    """The least-privilege roles of config.database_roles, not the embedded server's superuser."""
+    teller = Http(f"http://127.0.0.1:{port}", "teller", PASSWORD)
+    status, accounts = teller.call("GET", "/api/accounts")
+    assert status == 200, accounts
+    account = accounts["items"][0]["account_id"]
+    status, body = teller.call(
+        "POST", f"/api/accounts/{account}/deposits", {"amount": "1.00"}, headers={"Idempotency-Key": "roles-1"}
+    )
+    assert status == 201, body  # an append by the web role, through events_append
+    worker_url = dict(line.split("=", 1) for line in (run_dir / "env").read_text().splitlines())["DATABASE_URL"]
+    with psycopg.connect(database_roles.url_as(worker_url, "postgres", "")) as conn:
+        users = {
+            user
+            for (user,) in conn.execute(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'ledger' AND pid <> pg_backend_pid()"
+            )
+        }
+    assert "ledger_web" in users and users <= {"ledger_web", "ledger_worker"}, users
 
 
 @pytest.mark.faults
