@@ -148,8 +148,12 @@ def transfer_execute(
         sent, received = accounts.decide_transfer(command, source_state, target_state)
         result = store.append_streams(
             [
-                StreamAppend(source_stream, [sent], source.version, _snapshot(source_state, [sent])),
-                StreamAppend(target_stream, [received], target.version, _snapshot(target_state, [received])),
+                StreamAppend(
+                    source_stream, [sent], source.version, _snapshot(source_state, [sent]), source_state.owner
+                ),
+                StreamAppend(
+                    target_stream, [received], target.version, _snapshot(target_state, [received]), target_state.owner
+                ),
             ],
             metadata=context.metadata(command),
         )
@@ -241,6 +245,7 @@ def _execute(
             expected_version=history.version,
             metadata=context.metadata(command),
             snapshot=_snapshot(state, events),
+            subject=command.owner if isinstance(command, accounts.OpenAccount) else state.owner,
         )
         transaction.on_commit(schedule_catch_up)
         return AccountResult(command.account_id, result.version, result.position, context.correlation_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from commands import views
+from commands import erasure_views, views
 from commands.forms import ACCOUNT_FORMS
 
 app_name = "commands"
@@ -16,4 +16,5 @@ urlpatterns = [
         name="account_command",
     ),
     path("transfers/new/", views.transfer, name="transfer"),
+    path("ops/forget-customer/", erasure_views.forget_customer, name="forget_customer"),
 ]

@@ -232,6 +232,9 @@ def _web_command(port: str) -> list[str]:
         "5",
         "--access-logfile",
         "-",
+        # The path without its query string, and no referrer: search terms (names, e-mails) stay out of logs.
+        "--access-logformat",
+        '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms',
     ]
 
 

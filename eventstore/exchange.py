@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from django.db import connection, transaction
 
-from eventstore import store
+from eventstore import personal, store
 from eventstore.hashchain import GENESIS, chain_hash, event_body
 
 BATCH = 5000
@@ -95,11 +95,12 @@ def check(path: Path, progress: Progress | None = None) -> Imported:
     return Imported(count, len(heads), last_position)
 
 
-def load(path: Path, checked: Imported, progress: Progress | None = None) -> Imported:
-    """Copy a file that `check` accepted (`checked` is its answer) into the store, in one transaction.
+def load(path: Path, checked: Imported, progress: Progress | None = None, *, keys: Path | None = None) -> Imported:
+    """Copy a file that `check` accepted (`checked` is its answer) into the store, in one transaction, with the
+    personal-data keys of `keys` (eventstore.personal.export_keys); without them, sealed values read as erased.
 
-    Raises ImportRefused when the store is not empty. The file is read a second time rather than held in
-    memory: it may be larger."""
+    Raises ImportRefused when the store is not empty or the keys file is bad. The file is read a second time
+    rather than held in memory: it may be larger."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE events IN EXCLUSIVE MODE")  # no append can slip in before the rows
         cursor.execute("SELECT EXISTS (SELECT 1 FROM events)")
@@ -110,6 +111,12 @@ def load(path: Path, checked: Imported, progress: Progress | None = None) -> Imp
             [checked.last_position // SLOTS + 1],
         )
         _copy(path, progress)
+        if keys is not None:
+            with keys.open(encoding="utf-8") as lines:
+                try:
+                    personal.import_keys(lines)
+                except ValueError as exc:
+                    raise ImportRefused(0, str(exc)) from None
     return checked
 
 

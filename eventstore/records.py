@@ -83,6 +83,7 @@ class StreamAppend:
     events: Sequence[object]
     expected_version: int
     snapshot: SnapshotState | None = None
+    subject: str | None = None  # whose personal data the events and snapshot hold (eventstore.personal)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
+from eventstore import personal
 from eventstore.codec import CodecError, codec, dump
 from eventstore.hashchain import event_body
 from eventstore.records import (
@@ -61,14 +62,17 @@ def append(
     expected_version: int,
     metadata: Metadata | None = None,
     snapshot: SnapshotState | None = None,
+    subject: str | None = None,
 ) -> AppendResult:
     """Append `events` to one stream that must be at `expected_version` (0: the stream must not exist).
 
     Raises ConcurrencyError (nothing written), StaleTransaction (nothing written; only a new transaction can
     append) or CodecError (an unregistered or unstorable event).
     `snapshot` is the aggregate's state after these events, kept when the snapshot policy says so.
+    `subject` is the data subject whose key seals the personal fields (eventstore.personal); required when an
+    event or the snapshot has any (ValueError otherwise, nothing written).
     """
-    return append_streams([StreamAppend(stream_id, events, expected_version, snapshot)], metadata=metadata)
+    return append_streams([StreamAppend(stream_id, events, expected_version, snapshot, subject)], metadata=metadata)
 
 
 def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None = None) -> AppendResult:
@@ -88,16 +92,17 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
     for item in appends:
         for version, event in enumerate(item.events, start=item.expected_version + 1):
             encoded = codec.encode(event)
+            stored = _sealed(encoded.data, type(event), item.subject)
             types.append(encoded.type)
             schema_versions.append(encoded.schema_version)
-            data.append(json.dumps(encoded.data))
+            data.append(json.dumps(stored))
             bodies.append(
                 event_body(
                     stream_id=item.stream_id,
                     version=version,
                     type=encoded.type,
                     schema_version=encoded.schema_version,
-                    data=encoded.data,
+                    data=stored,
                     metadata=meta,
                 )
             )
@@ -158,7 +163,17 @@ def _due_snapshot(item: StreamAppend) -> tuple[str | None, int | None]:
     after = item.expected_version + len(item.events)
     if item.snapshot is None or after // every == item.expected_version // every:
         return None, None
-    return json.dumps(dump(item.snapshot.state)), item.snapshot.schema
+    state = item.snapshot.state
+    return json.dumps(_sealed(dump(state), type(state), item.subject)), item.snapshot.schema
+
+
+def _sealed(data: dict[str, Any], cls: type, subject: str | None) -> dict[str, Any]:
+    """`data` as stored: its personal fields sealed under the subject's key (eventstore.personal)."""
+    if not (fields := personal.personal_fields(cls)):
+        return data
+    if subject is None:
+        raise ValueError(f"{cls.__name__} holds personal data: append it with a subject")
+    return personal.seal(data, fields, subject)
 
 
 def load(
@@ -291,6 +306,17 @@ def find(
         return _decode_all(cursor.fetchall())
 
 
+def streams_with(type_name: str, field: str, value: str) -> list[str]:
+    """Every stream holding an event of `type_name` whose (unsealed) data `field` equals `value`, sorted.
+    A scan of that event type: for rare operator work such as finding a customer's accounts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT stream_id FROM events WHERE type = %s AND data->>%s = %s ORDER BY stream_id",
+            [type_name, field, value],
+        )
+        return [stream_id for (stream_id,) in cursor.fetchall()]
+
+
 def head_position() -> int:
     """The position of the last event a reader can see now (0 for an empty store)."""
     with connection.cursor() as cursor:
@@ -344,7 +370,7 @@ def _newest_snapshot(
     )  # fmt: skip
     for version, state, state_schema, position, recorded_at, valid in cursor.fetchall():
         if valid:
-            return StoredSnapshot(version, _json(state), state_schema, position, recorded_at)
+            return StoredSnapshot(version, personal.unseal(_json(state)), state_schema, position, recorded_at)
         log.warning(
             "snapshot ignored: it does not match its stream",
             extra={"stream_id": stream_id, "version": version, "state_schema": state_schema},
@@ -368,7 +394,7 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
         recorded_at,
         hash_,
     ) = row
-    data, metadata = _json(data), _json(metadata)
+    data, metadata = personal.unseal(_json(data)), _json(metadata)  # shown and decoded as opened
     return Recorded(
         position=position,
         stream_id=stream_id,

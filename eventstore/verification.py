@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection
 
-from eventstore import states
+from eventstore import personal, states
 from eventstore.codec import CodecError, codec, dump
 from eventstore.hashchain import GENESIS, chain_hash, event_body
 from eventstore.heads import Heads
@@ -111,7 +111,7 @@ def _check(row: tuple[Any, ...], stream: _Stream) -> Iterator[Problem]:
             " so readers would see this stream out of order"
         )
     try:
-        event = codec.decode(type_, schema_version, data)
+        event = codec.decode(type_, schema_version, personal.unseal(data))
     except CodecError as exc:
         yield problem(f"does not decode: {exc}")
         stream.folds.clear()  # the states after this event cannot be known: check no snapshot past it
@@ -148,7 +148,7 @@ def _check_snapshots(stream: _Stream, report: Report) -> Iterator[Problem]:
             yield problem("snapshot at a version that has no event")
         elif not digest_ok:
             yield problem("snapshot digest does not match the event at its version (moved or edited)")
-        elif schema in stream.folds and (folded := dump(stream.folds[schema][1])) != _json(state):
+        elif schema in stream.folds and (folded := dump(stream.folds[schema][1])) != personal.unseal(_json(state)):
             yield problem(f"snapshot state differs from the fold of its stream at this version: {folded}")
 
 

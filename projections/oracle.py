@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from commands.domain import accounts, money
+from eventstore import personal
 from eventstore.codec import codec
 
 STREAMS_PER_BATCH = 500
@@ -142,7 +143,8 @@ def _stream_batches(cursor: Any, checkpoint: int) -> Iterator[dict[UUID, list[tu
             if stream_id in cut or position > checkpoint:
                 cut.add(stream_id)
                 continue
-            event = codec.decode(type_, schema_version, json.loads(data) if isinstance(data, str) else data)
+            stored = json.loads(data) if isinstance(data, str) else data
+            event = codec.decode(type_, schema_version, personal.unseal(stored))
             account_id = UUID(stream_id.removeprefix(accounts.STREAM_PREFIX))
             streams.setdefault(account_id, []).append((position, version, event, recorded_at))
         yield streams

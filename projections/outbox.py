@@ -130,7 +130,8 @@ def _send(due: Due) -> None:
     )
     message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [due.recipient])
     message.extra_headers["Message-ID"] = f"<notification-{due.id}@ledger>"
-    message.send()
+    if "@" in due.recipient:  # not when the holder was forgotten (the webhook still hears of it)
+        message.send()
     if settings.LEDGER_WEBHOOK_URL:
         request = urllib.request.Request(
             settings.LEDGER_WEBHOOK_URL,

@@ -56,7 +56,7 @@ def rows(cursor, table: str) -> list[tuple]:
 
 def exported(tmp_path: Path) -> Path:
     path = tmp_path / "events.jsonl"
-    call_command("export_events", "--output", str(path), stderr=io.StringIO())
+    call_command("export_events", "--output", str(path), "--keys", str(tmp_path / "keys.jsonl"), stderr=io.StringIO())
     return path
 
 
@@ -71,7 +71,7 @@ def test_a_round_trip_keeps_every_event_and_rebuilds_the_same_read_models(teller
     call_command("verify_eventstore", "--json", stdout=out)
     source = json.loads(out.getvalue())
 
-    imported = manage(new_database, "import_events", str(path))
+    imported = manage(new_database, "import_events", str(path), "--keys", str(tmp_path / "keys.jsonl"))
     rebuilt = manage(new_database, "rebuild_projections", "--all")
     verified = manage(new_database, "verify_eventstore", "--json")
 
@@ -153,3 +153,17 @@ def test_a_log_from_a_server_whose_transaction_ids_are_far_ahead_still_comes_bef
             "SELECT xid_offset > 0, events_xid() * 1048576 > (SELECT max(position) FROM events) FROM events_clock"
         ).fetchone()
     assert found == (True, True)  # an offset was set, and new positions come after every imported one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_without_the_keys_reads_every_holder_as_erased_and_still_verifies(teller, tmp_path, new_database):
+    open_account(teller, holder_name="Keyless Import", email="keyless@example.com")
+    path = exported(tmp_path)
+    assert "Keyless Import" not in path.read_text()  # the export holds sealed values only
+
+    assert manage(new_database, "import_events", str(path)).returncode == 0
+    assert manage(new_database, "rebuild_projections", "--all").returncode == 0
+    assert json.loads(manage(new_database, "verify_eventstore", "--json").stdout)["problems"] == []
+    with psycopg.connect(new_database) as conn:
+        holders = {row[0] for row in conn.execute("SELECT holder_name FROM account_summaries")}
+    assert holders == {"erased"}

@@ -33,6 +33,10 @@ STATE_SCHEMA = 2  # raise when Account's fields change: older snapshots are then
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The holder's personal data: the store seals these fields with the owner's key, and after the owner is
+# forgotten they read as ERASED (the same word eventstore.personal uses for a destroyed key).
+PERSONAL = ("holder_name", "email")
+ERASED = "erased"
 
 
 def account_stream(account_id: UUID) -> str:
@@ -98,6 +102,14 @@ class ChangeHolderDetails:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EraseHolderDetails:
+    """The owner was forgotten: the account keeps its money and history, the holder's details are erased."""
+
+    account_id: UUID
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transfer:
     transfer_id: UUID
     from_account: UUID
@@ -107,7 +119,7 @@ class Transfer:
     now: datetime
 
 
-AccountCommand = OpenAccount | Deposit | Withdraw | Freeze | Unfreeze | Close | ChangeHolderDetails
+AccountCommand = OpenAccount | Deposit | Withdraw | Freeze | Unfreeze | Close | ChangeHolderDetails | EraseHolderDetails
 
 
 # --- events --------------------------------------------------------------------------------------------
@@ -116,6 +128,7 @@ AccountCommand = OpenAccount | Deposit | Withdraw | Freeze | Unfreeze | Close | 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountOpened:
     schema_version: ClassVar[int] = 1
+    personal_data: ClassVar[tuple[str, ...]] = PERSONAL
     account_id: UUID
     holder_name: str
     email: str
@@ -194,10 +207,18 @@ class AccountClosed:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HolderDetailsChanged:
     schema_version: ClassVar[int] = 1
+    personal_data: ClassVar[tuple[str, ...]] = PERSONAL
     account_id: UUID
     holder_name: str
     email: str
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HolderDetailsErased:
+    schema_version: ClassVar[int] = 1
+    account_id: UUID
+    erased_at: datetime
 
 
 AccountEvent = (
@@ -210,6 +231,7 @@ AccountEvent = (
     | AccountUnfrozen
     | AccountClosed
     | HolderDetailsChanged
+    | HolderDetailsErased
 )
 EVENTS: tuple[type, ...] = AccountEvent.__args__
 
@@ -225,6 +247,7 @@ class Account:
     is not at (a snapshot kept at the wrong version, or from a bug) is found by comparing the two.
     """
 
+    personal_data: ClassVar[tuple[str, ...]] = PERSONAL
     version: int = 0
     status: Status = "new"
     balance: int = 0
@@ -263,6 +286,8 @@ def _apply(state: Account, event: AccountEvent) -> Account:
             return replace(state, status="closed")
         case HolderDetailsChanged():
             return replace(state, holder_name=event.holder_name, email=event.email)
+        case HolderDetailsErased():
+            return replace(state, holder_name=ERASED, email=ERASED)
         case _:
             assert_never(event)
 
@@ -282,6 +307,10 @@ def decide(command: AccountCommand, state: Account) -> list[AccountEvent]:
             return [_open(command)]
         case _ if state.status == "new":
             raise AccountNotFound(f"account {command.account_id} does not exist", account_id=command.account_id)
+        case EraseHolderDetails() if (state.holder_name, state.email) == (ERASED, ERASED):
+            return []  # erased already
+        case EraseHolderDetails():  # closed accounts too: erasure is owed whatever the account's status
+            return [HolderDetailsErased(account_id=command.account_id, erased_at=command.now)]
         case Close() if state.status == "closed":
             return []
         case _ if state.status == "closed":
@@ -413,5 +442,5 @@ def _text(field: str, value: str, *, required: bool = True) -> str:
 
 def _email(value: str) -> str:
     if len(value) > MAX_TEXT or not _EMAIL.fullmatch(value):
-        raise InvalidHolder(f"{value!r} is not a valid email address")
+        raise InvalidHolder("email is not a valid email address")  # not echoed: error bodies are stored
     return value

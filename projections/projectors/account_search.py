@@ -59,6 +59,8 @@ def _evolve(row: dict[str, Any], event: Any) -> dict[str, Any]:
             }
         case accounts.HolderDetailsChanged():
             row |= {"holder_name": event.holder_name, "email": event.email}
+        case accounts.HolderDetailsErased():
+            row |= {"holder_name": accounts.ERASED, "email": accounts.ERASED}
         case accounts.AccountFrozen():
             row["status"] = "frozen"
         case accounts.AccountUnfrozen():

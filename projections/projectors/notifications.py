@@ -42,12 +42,16 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
     table = target.table(ACCOUNTS)
     rows = account_rows(cursor, table, ACCOUNT_COLUMNS, mine)
     due: list[tuple[Any, ...]] = []
+    erased: list[Any] = []
 
     def step(row: dict[str, Any] | None, recorded: Recorded) -> dict[str, Any]:
         event: Any = recorded.event
         holder = dict(row) if row else {"account_id": event.account_id, "holder_name": "", "email": ""}
         if isinstance(event, accounts.AccountOpened | accounts.HolderDetailsChanged):
             holder |= {"holder_name": event.holder_name, "email": event.email}
+        if isinstance(event, accounts.HolderDetailsErased):
+            holder |= {"holder_name": accounts.ERASED, "email": accounts.ERASED}
+            erased.append(event.account_id)
         kind = KINDS.get(type(event))
         if kind and event.amount >= threshold(event.currency):
             recipient = formataddr((holder["holder_name"], holder["email"]))
@@ -60,6 +64,11 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
     changed = evolve_rows(mine, rows, step, replay=replay)
     upsert_account_rows(cursor, table, ACCOUNT_COLUMNS, list(changed.values()))
     insert_new(cursor, target.table(TABLE), COLUMNS, due)  # a position already in the outbox stays as it is
+    if erased:  # the holder was forgotten: earlier notifications no longer name them (as a rebuild would not)
+        cursor.execute(
+            f"UPDATE {target.table(TABLE)} SET recipient = %s, last_error = '' WHERE account_id = ANY(%s)",
+            [formataddr((accounts.ERASED, accounts.ERASED)), erased],
+        )
     if due and target.live:
         outbox.wake_after_commit()
 

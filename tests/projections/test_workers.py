@@ -45,7 +45,13 @@ def bulk_history(accounts_count: int, deposits_each: int) -> int:
                                     deposited_at=now)
             for n in range(deposits_each)
         ]  # fmt: skip
-        store.append(accounts.account_stream(account_id), events, expected_version=0, metadata=Metadata(user="bulk"))
+        store.append(
+            accounts.account_stream(account_id),
+            events,
+            expected_version=0,
+            metadata=Metadata(user="bulk"),
+            subject="alice",
+        )
     return accounts_count * (deposits_each + 1)
 
 

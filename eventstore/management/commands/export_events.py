@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.progress import ProgressReporter
-from eventstore import exchange
+from eventstore import exchange, personal
 
 
 class Command(BaseCommand):
@@ -21,6 +21,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", type=Path, help="the file to write (default: standard output)")
         parser.add_argument("--after-position", type=int, default=0, metavar="P")
+        parser.add_argument(
+            "--keys",
+            type=Path,
+            metavar="FILE",
+            help="also write the personal-data keys here (without them an import reads holder details as erased)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         after = options["after_position"]
@@ -32,3 +38,8 @@ class Command(BaseCommand):
             count = exchange.export(self.stdout, after=after, progress=reporter)  # type: ignore[arg-type]
         reporter.done = count
         reporter.finish()
+        if options["keys"]:
+            with options["keys"].open("w", encoding="utf-8") as out:
+                keys = personal.export_keys(out)
+            options["keys"].chmod(0o600)
+            self.stderr.write(f"{keys} key(s) written to {options['keys']}: keep them apart from the export")

@@ -21,15 +21,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
+        parser.add_argument("--keys", type=Path, metavar="FILE", help="the keys export_events --keys wrote")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file", returncode=2)
+        for given in (path, options["keys"]):
+            if given is not None and not given.is_file():
+                raise CommandError(f"{given}: no such file", returncode=2)
         try:
             checked = exchange.check(path, ProgressReporter(sys.stderr, "check", 0, tty=sys.stderr.isatty()))
             reporter = ProgressReporter(sys.stderr, "import", checked.events, tty=sys.stderr.isatty())
-            done = exchange.load(path, checked, reporter)
+            done = exchange.load(path, checked, reporter, keys=options["keys"])
         except exchange.ImportRefused as exc:
             raise CommandError(f"{path}: {exc}; nothing was imported") from None
         reporter.done = done.events
