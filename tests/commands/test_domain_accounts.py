@@ -14,10 +14,12 @@ from commands.domain.accounts import (
     ChangeHolderDetails,
     Close,
     Deposit,
+    EraseHolderDetails,
     Freeze,
     FundsDeposited,
     FundsWithdrawn,
     HolderDetailsChanged,
+    HolderDetailsErased,
     OpenAccount,
     Transfer,
     TransferReceived,
@@ -25,6 +27,7 @@ from commands.domain.accounts import (
     Unfreeze,
     Withdraw,
     account_stream,
+    decide,
     decide_transfer,
     fold,
 )
@@ -206,6 +209,34 @@ def test_a_bad_email_is_refused_on_change():
     given(opened()).when(ChangeHolderDetails(account_id=ID, holder_name=None, email="nope", now=T1)).then_fails(
         InvalidHolder
     )
+
+
+def test_a_bad_email_is_refused_without_echoing_it():
+    command = ChangeHolderDetails(account_id=ID, holder_name=None, email="secret-value", now=T1)
+    with pytest.raises(InvalidHolder) as refused:
+        decide(command, fold([opened()]))
+    assert "secret-value" not in str(refused.value)  # error bodies are stored: no personal data in them
+
+
+# --- erasure -----------------------------------------------------------------------------------------------
+
+
+def test_erasing_records_the_erasure_even_on_a_closed_account():
+    closed = given(opened(), AccountClosed(account_id=ID, closed_at=T1))
+    closed.when(EraseHolderDetails(account_id=ID, now=T2)).then(HolderDetailsErased(account_id=ID, erased_at=T2))
+
+
+def test_erasing_an_erased_account_is_a_no_op_and_a_missing_one_is_not_found():
+    given(opened(), HolderDetailsErased(account_id=ID, erased_at=T1)).when(
+        EraseHolderDetails(account_id=ID, now=T2)
+    ).then()
+    given().when(EraseHolderDetails(account_id=ID, now=T2)).then_fails(AccountNotFound)
+
+
+def test_after_erasure_the_state_keeps_its_money_and_reads_erased_details():
+    state = fold([opened(), FundsDeposited(account_id=ID, amount=5, currency="EUR", reference="", deposited_at=T1),
+                  HolderDetailsErased(account_id=ID, erased_at=T2)])  # fmt: skip
+    assert (state.holder_name, state.email, state.balance, state.owner) == ("erased", "erased", 5, "alice")
 
 
 # --- transfers -------------------------------------------------------------------------------------------
