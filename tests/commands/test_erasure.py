@@ -85,7 +85,9 @@ def test_the_holder_details_are_sealed_in_events_and_snapshots(secrets_of_alice)
     assert history.events[0].data["holder_name"] == f"Zyx {tokens[0]}"  # opened with alice's key
 
 
-def test_forgetting_a_customer_erases_them_everywhere_and_everything_still_checks_out(secrets_of_alice, teller, caplog):
+def test_forgetting_a_customer_erases_them_everywhere_and_everything_still_checks_out(
+    secrets_of_alice, teller, client, caplog
+):
     caplog.set_level(logging.DEBUG)
     account_id, tokens = secrets_of_alice
 
@@ -106,6 +108,11 @@ def test_forgetting_a_customer_erases_them_everywhere_and_everything_still_check
     assert teller.get("/api/accounts", {"q": tokens[1]}).json()["items"] == []
     events = teller.get(f"/api/accounts/{account_id}/events").json()["items"]
     assert events[0]["data"]["holder_name"] == "erased"
+    client.login(username="teller", password=PASSWORD)
+    for page in (f"/accounts/{account_id}/", f"/accounts/{account_id}/history/", "/events/"):
+        html = client.get(page).content.decode()
+        assert not any(token in html for token in tokens), page
+    assert "erased" in client.get(f"/accounts/{account_id}/").content.decode()
 
     # Rebuilds and every verification pass.
     for command in (["verify_eventstore"], ["verify_projections"], ["rebuild_projections", "--all"]):
