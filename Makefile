@@ -5,7 +5,7 @@ PYTEST_ARGS ?=
 # mypy and ruff read settings but never connect: placeholder URLs keep them independent of running services.
 STATIC_ENV := DATABASE_URL=postgresql://localhost/ledger REDIS_URL=redis://localhost:6379/0
 
-.PHONY: install run test pytest lint fmt typecheck check bench clean stress
+.PHONY: install run test pytest lint fmt typecheck check bench bench-smoke bench-append clean stress
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache staticfiles
 
 bench: install
+	$(PY) -m config.launcher test -- $(PY) -m bench.suite --docs docs/benchmarks.md $(BENCH_ARGS)
+
+bench-smoke: install
+	$(PY) -m config.launcher test -- $(PY) -m bench.suite --smoke $(BENCH_ARGS)
+
+bench-append: install
 	$(PY) -m config.launcher test -- $(PY) -m bench.append_throughput $(BENCH_ARGS)
 
 stress: install

@@ -15,11 +15,11 @@ import functools
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar, cast, get_args, get_origin
 from uuid import UUID
 
 T = TypeVar("T")
@@ -120,15 +120,22 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 def load(cls: type[T], data: Mapping[str, Any]) -> T:
     """Build `cls` from a dict made by `dump`, converting each field by its annotation."""
-    hints = typing.get_type_hints(cls)
-    fields = {field.name for field in dataclasses.fields(cls) if field.init}  # type: ignore[arg-type]
-    unknown = set(data) - fields
-    if unknown:
-        raise CodecError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+    converters = _converters(cast(Hashable, cls))
     try:
-        return cls(**{name: _from_json(hints[name], value) for name, value in data.items()})
+        return cls(**{name: converters[name](value) for name, value in data.items()})
+    except KeyError:
+        unknown = sorted(set(data) - set(converters))
+        raise CodecError(f"{cls.__name__} has no field(s) {unknown}") from None
     except (TypeError, ValueError) as exc:
         raise CodecError(f"cannot build {cls.__name__}: {exc}") from exc
+
+
+@functools.cache
+def _converters(cls: Any) -> dict[str, Callable[[Any], Any]]:
+    """{init field: its JSON-to-value function}, worked out once per class: resolving the annotations
+    (typing.get_type_hints) on every load was most of the cost of loading a long stream."""
+    hints = typing.get_type_hints(cls)
+    return {field.name: _converter(hints[field.name]) for field in dataclasses.fields(cls) if field.init}
 
 
 def canonical_json(value: object) -> bytes:
@@ -177,43 +184,64 @@ def storable_text(value: str) -> str:
 
 
 def _from_json(hint: Any, value: Any) -> Any:
-    origin = get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in get_args(hint):
-            return None
-        options = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _from_json(options[0], value) if len(options) == 1 else value
-    if origin is typing.Literal:
-        if value not in get_args(hint):
-            raise CodecError(f"{value!r} is not one of {get_args(hint)}")
-        return value
-    if origin is tuple:
-        args = get_args(hint)
-        item_hint = args[0] if args else Any
-        return tuple(_from_json(item_hint, item) for item in value)
-    if origin is dict or hint is Any or origin is typing.ClassVar:
-        return value
-    if isinstance(hint, type):
-        return _scalar_from_json(hint, value)
+    return _converter(hint)(value)
+
+
+def _identity(value: Any) -> Any:
     return value
 
 
-def _scalar_from_json(hint: type, value: Any) -> Any:
+@functools.cache
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """The function that turns a JSON value into a value of type `hint` (cached: built once per hint)."""
+    origin = get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        nullable = type(None) in get_args(hint)
+        options = [arg for arg in get_args(hint) if arg is not type(None)]
+        inner = _converter(options[0]) if len(options) == 1 else _identity
+        return (lambda value: None if value is None else inner(value)) if nullable else inner
+    if origin is typing.Literal:
+        allowed = get_args(hint)
+
+        def literal(value: Any) -> Any:
+            if value not in allowed:
+                raise CodecError(f"{value!r} is not one of {allowed}")
+            return value
+
+        return literal
+    if origin is tuple:
+        args = get_args(hint)
+        item = _converter(args[0] if args else Any)
+        return lambda value: tuple(item(element) for element in value)
+    if origin is dict or hint is Any or origin is typing.ClassVar or not isinstance(hint, type):
+        return _identity
+    return _scalar_converter(hint)
+
+
+def _scalar_converter(hint: type) -> Callable[[Any], Any]:
     if dataclasses.is_dataclass(hint):
-        return load(hint, value)
+        return lambda value: load(hint, value)
     if issubclass(hint, Enum):
-        return hint(value)
-    if hint is UUID:
-        return UUID(value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is date:
-        return date.fromisoformat(value)
-    if hint is Decimal:
-        return Decimal(value)
-    if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
+        return hint
+    parsers: dict[type, Callable[[Any], Any]] = {
+        UUID: UUID,
+        datetime: datetime.fromisoformat,
+        date: date.fromisoformat,
+        Decimal: Decimal,
+        int: _integer,
+        str: _string,
+    }
+    return parsers.get(hint, _identity)
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
         raise CodecError(f"expected an integer, got {value!r}")
-    if hint is str and not isinstance(value, str):
+    return value
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
         raise CodecError(f"expected a string, got {value!r}")
     return value
 

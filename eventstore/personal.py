@@ -47,14 +47,17 @@ def seal(data: Mapping[str, Any], fields: tuple[str, ...], subject: str) -> dict
 
 def unseal(data: Mapping[str, Any]) -> dict[str, Any]:
     """`data` with every sealed value opened, or ERASED where its key is gone."""
+    sealed = [field for field, value in data.items() if isinstance(value, dict) and value.get(_MARK) == 1]
+    if not sealed:  # most events: no copy, no key lookup
+        return data if isinstance(data, dict) else dict(data)
     opened = dict(data)
     keys: dict[int, bytes | None] = {}
-    for field, value in data.items():
-        if isinstance(value, dict) and value.get(_MARK) == 1:
-            key_id = value["key"]
-            if key_id not in keys:
-                keys[key_id] = _key(key_id)
-            opened[field] = _open(keys[key_id], key_id, field, value["data"])
+    for field in sealed:
+        value = data[field]
+        key_id = value["key"]
+        if key_id not in keys:
+            keys[key_id] = _key(key_id)
+        opened[field] = _open(keys[key_id], key_id, field, value["data"])
     return opened
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import reduce
-from typing import ClassVar, Literal, assert_never
+from typing import Any, ClassVar, Literal, assert_never
 from uuid import UUID
 
 from commands.domain import money
@@ -260,34 +260,38 @@ class Account:
 
 
 def evolve(state: Account, event: AccountEvent) -> Account:
-    return replace(_apply(state, event), version=state.version + 1)
+    if isinstance(event, AccountOpened):
+        return Account(
+            version=state.version + 1,
+            status="open",
+            currency=event.currency,
+            overdraft_limit=event.overdraft_limit,
+            owner=event.owner,
+            holder_name=event.holder_name,
+            email=event.email,
+        )
+    # One copy per event (a long stream is folded event by event: temporal queries, history, rebuilds).
+    return replace(state, version=state.version + 1, **_changes(state, event))
 
 
-def _apply(state: Account, event: AccountEvent) -> Account:
+def _changes(state: Account, event: AccountEvent) -> dict[str, Any]:
     match event:
-        case AccountOpened():
-            return Account(
-                status="open",
-                currency=event.currency,
-                overdraft_limit=event.overdraft_limit,
-                owner=event.owner,
-                holder_name=event.holder_name,
-                email=event.email,
-            )
         case FundsDeposited() | TransferReceived():
-            return replace(state, balance=state.balance + event.amount)
+            return {"balance": state.balance + event.amount}
         case FundsWithdrawn() | TransferSent():
-            return replace(state, balance=state.balance - event.amount)
+            return {"balance": state.balance - event.amount}
         case AccountFrozen():
-            return replace(state, status="frozen", frozen_reason=event.reason)
+            return {"status": "frozen", "frozen_reason": event.reason}
         case AccountUnfrozen():
-            return replace(state, status="open", frozen_reason="")
+            return {"status": "open", "frozen_reason": ""}
         case AccountClosed():
-            return replace(state, status="closed")
+            return {"status": "closed"}
         case HolderDetailsChanged():
-            return replace(state, holder_name=event.holder_name, email=event.email)
+            return {"holder_name": event.holder_name, "email": event.email}
         case HolderDetailsErased():
-            return replace(state, holder_name=ERASED, email=ERASED)
+            return {"holder_name": ERASED, "email": ERASED}
+        case AccountOpened():  # handled by evolve
+            return {}
         case _:
             assert_never(event)
 

@@ -1,0 +1,329 @@
+"""The benchmark suite: every measurement against a baseline measured in the same run.
+
+    make bench         fresh embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL); full sizes; writes
+                       the table into docs/benchmarks.md and bench/results/latest.json
+    make bench-smoke   every measurement at tiny sizes, in well under a minute (CI runs it)
+
+Each measurement runs --rounds times (at least 3); within a round Ledger and its baseline run back to back,
+so machine noise hits both alike, and the figure is the median of the per-round ratios (spread: min-max).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import django
+import psycopg
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from bench import ledger, raw  # noqa: E402
+from bench.report import write_docs  # noqa: E402
+from commands.domain import accounts  # noqa: E402
+from eventstore.records import SnapshotState  # noqa: E402
+from eventstore.store import append  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Sizes:
+    seconds: float  # per throughput sample
+    stream: int  # B5/B6: events in the long stream
+    table: tuple[int, ...]  # B7/B10: table sizes measured, ascending
+    rounds: int = 3
+
+
+FULL = Sizes(seconds=3.0, stream=10_000, table=(10_000, 100_000, 1_000_000))
+SMOKE = Sizes(seconds=0.2, stream=1_000, table=(1_000, 2_000, 3_000))
+
+
+@dataclass
+class Row:
+    id: str
+    what: str
+    target: str  # as the issue states it
+    goal: float  # the ratio the target asks for
+    higher_is_better: bool = True
+    ratios: list[float] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else float("nan")
+
+    @property
+    def passed(self) -> bool:
+        return self.median >= self.goal if self.higher_is_better else self.median <= self.goal
+
+
+def rate(work: Callable[[int], int], seconds: float, threads: int = 1) -> float:
+    """Events per second that `threads` threads commit by calling work(thread) (it returns events done)."""
+    counts = [0] * threads
+    stop = time.monotonic() + seconds
+
+    def run(n: int) -> None:
+        try:
+            while time.monotonic() < stop:
+                counts[n] += work(n)
+        finally:
+            connection.close()
+
+    began = time.monotonic()
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sum(counts) / (time.monotonic() - began)
+
+
+class Writers:
+    """Per thread: an account and its next version (a new account every 50 events, as real ones are many)."""
+
+    def __init__(self, threads: int) -> None:
+        self.heads: list[tuple[uuid.UUID, int]] = [(ledger.new_account(), 0) for _ in range(threads)]
+
+    def next(self, n: int) -> tuple[uuid.UUID, int]:
+        account, version = self.heads[n]
+        if version >= 50:
+            account, version = ledger.new_account(), 0
+        self.heads[n] = (account, version + 1)
+        return account, version + 1
+
+
+def timed(work: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
+
+
+def append_throughput(row: Row, sizes: Sizes, url: str, threads: int) -> None:
+    for _ in range(sizes.rounds):
+        mine, theirs = Writers(threads), Writers(threads)
+        conns = [raw.open_connection(url) for _ in range(threads)]
+        try:
+            ours = rate(partial(_append, mine), sizes.seconds, threads)
+            base = rate(partial(_insert_on, conns, theirs), sizes.seconds, threads)
+        finally:
+            for conn in conns:
+                conn.close()
+        row.ratios.append(ours / base)
+        row.detail = f"{ours:,.0f} vs {base:,.0f} events/s"
+
+
+def _append(writers: Writers, n: int) -> int:
+    ledger.append_one(*writers.next(n))
+    return 1
+
+
+def _insert_on(conns: list[psycopg.Connection], writers: Writers, n: int) -> int:
+    account, version = writers.next(n)
+    raw.insert_one(conns[n], str(account), version)
+    return 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that every measurement runs")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated ids, e.g. B1,B5")
+    parser.add_argument("--docs", type=Path, help="write the table into this markdown file")
+    parser.add_argument("--table-sizes", help="B7/B10 log sizes, ascending, e.g. 10000,100000,1000000")
+    args = parser.parse_args()
+    sizes = replace(SMOKE if args.smoke else FULL, rounds=max(3, args.rounds))
+    if args.table_sizes:
+        sizes = replace(sizes, table=tuple(sorted(int(size) for size in args.table_sizes.split(","))))
+    url = os.environ["DATABASE_URL"]
+    call_command("migrate", verbosity=0)
+    raw.create_table(url)
+    wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
+    rows = _measure(sizes, url, wanted)
+    for row in rows:
+        print(f"{row.id}  {row.median:8.2f}x  target {row.target:<34} {'pass' if row.passed else 'FAIL'}  {row.detail}")
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "smoke": args.smoke,
+        "rounds": sizes.rounds,
+        "sizes": asdict(sizes),
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "postgresql": _server_version(),
+        "rows": [asdict(row) | {"median": row.median, "passed": row.passed} for row in rows],
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+    if args.docs:
+        write_docs(args.docs, results)
+
+
+def _server_version() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return str(cursor.fetchone()[0])
+
+
+def _measure(sizes: Sizes, url: str, wanted: set[str]) -> list[Row]:
+    rows = []
+    peaks: dict[int, int] = {}  # log size: peak memory after a rebuild at that size (B10 grows, B7 reports)
+    plan: list[tuple[Row, Callable[[Row], None]]] = [
+        (Row("B10", "append and load cost as the table grows", "largest/smallest <= 1.3", 1.3, False),
+         lambda row: growth(row, sizes, peaks)),
+        (Row("B7", "rebuild every projection from the whole log", ">= 0.3x raw ordered read", 0.3),
+         lambda row: rebuild(row, sizes, url, peaks)),
+        (Row("B1", "append, 1 event per commit, one writer", ">= 0.8x raw insert", 0.8),
+         lambda row: append_throughput(row, sizes, url, 1)),
+        (Row("B2", "full command path (load, decide, append, snapshot check)", ">= 0.5x raw insert", 0.5),
+         lambda row: command_path(row, sizes, url)),
+        (Row("B3", "4 concurrent writers, distinct streams", ">= 0.9x raw, 4 connections", 0.9),
+         lambda row: append_throughput(row, sizes, url, 4)),
+        (Row("B4", "100 events per commit", ">= 0.8x raw executemany", 0.8),
+         lambda row: batches(row, sizes, url)),
+        (Row("B5", "load a long aggregate, no snapshot", ">= 0.5x raw read + fold", 0.5),
+         lambda row: long_load(row, sizes, url)),
+        (Row("B6", "load the same aggregate with a snapshot", ">= 50x faster than B5", 50.0),
+         lambda row: snapshot_load(row, sizes)),
+    ]  # fmt: skip
+    for row, run in plan:  # B10, then B7, first: they grow the log to their own sizes from empty
+        if wanted and row.id not in wanted:
+            continue
+        run(row)
+        rows.append(row)
+    return sorted(rows, key=lambda row: int(row.id[1:]))
+
+
+def command_path(row: Row, sizes: Sizes, url: str) -> None:
+    opened = [ledger.open_for_commands() for _ in range(20)]
+    for _ in range(sizes.rounds):
+        theirs = Writers(1)
+        with raw.connect(url) as conn:
+            ours = rate(lambda n: _deposit(opened), sizes.seconds)
+            base = rate(partial(_insert_on, [conn], theirs), sizes.seconds)
+        row.ratios.append(ours / base)
+        row.detail = f"{ours:,.0f} vs {base:,.0f} commands or events/s"
+
+
+def _deposit(opened: list[uuid.UUID]) -> int:
+    account = opened.pop(0)
+    opened.append(account)
+    ledger.deposit_command(account)
+    return 1
+
+
+def batches(row: Row, sizes: Sizes, url: str) -> None:
+    for _ in range(sizes.rounds):
+        with raw.connect(url) as conn:
+            ours = rate(lambda n: _ledger_batch(), sizes.seconds)
+            many = rate(lambda n: _raw_batch(conn, raw.insert_many), sizes.seconds)
+            copy = rate(lambda n: _raw_batch(conn, raw.copy_many), sizes.seconds)
+        row.ratios.append(ours / many)
+        row.detail = f"{ours:,.0f} vs {many:,.0f} events/s (COPY: {copy:,.0f}, Ledger {ours / copy:.2f}x of it)"
+
+
+def _ledger_batch() -> int:
+    ledger.append_batch(ledger.new_account(), 1, 100)
+    return 100
+
+
+def _raw_batch(conn: object, write: Callable[..., None]) -> int:
+    write(conn, str(ledger.new_account()), 1, 100)
+    return 100
+
+
+def _long_stream(length: int, *, snapshot: bool) -> uuid.UUID:
+    account = ledger.new_account()
+    state = accounts.Account()
+    for first in range(1, length + 1, 1000):
+        count = min(1000, length + 1 - first)
+        events: list[accounts.AccountEvent] = [
+            ledger.opened(account) if v == 1 else ledger.deposited(account) for v in range(first, first + count)
+        ]
+        state = accounts.fold(events, state)
+        kept = SnapshotState(state, accounts.STATE_SCHEMA) if snapshot and first + count > length else None
+        append(
+            accounts.account_stream(account), events, expected_version=first - 1, snapshot=kept, subject=ledger.OWNER
+        )
+    return account
+
+
+def long_load(row: Row, sizes: Sizes, url: str) -> None:
+    account = _long_stream(sizes.stream, snapshot=False)
+    stream = accounts.account_stream(account)
+    for _ in range(sizes.rounds):
+        ours = timed(lambda: ledger.load(account))
+        base = timed(lambda: raw.read_and_fold(url, stream))
+        row.ratios.append(base / ours)
+        row.detail = f"{ours * 1000:,.0f} ms vs {base * 1000:,.0f} ms for {sizes.stream:,} events"
+
+
+def snapshot_load(row: Row, sizes: Sizes) -> None:
+    plain = _long_stream(sizes.stream, snapshot=False)
+    kept = _long_stream(sizes.stream, snapshot=True)
+    for _ in range(sizes.rounds):
+        without = timed(lambda: ledger.load(plain))
+        with_snapshot = timed(lambda: ledger.load(kept))
+        row.ratios.append(without / with_snapshot)
+        row.detail = f"{with_snapshot * 1000:,.1f} ms vs {without * 1000:,.0f} ms without"
+
+
+def fill_to(events: int) -> None:
+    """Grow the log to at least `events` events: accounts of 1,000 events each, 1,000 per commit."""
+    while (have := ledger.event_count()) < events:
+        ledger.append_batch(ledger.new_account(), 1, min(1000, max(2, events - have)))
+
+
+def rebuild(row: Row, sizes: Sizes, url: str, peaks: dict[int, int]) -> None:
+    """At the size B10 left the log: rebuild rate against a raw read of the log in position order."""
+    if not peaks:  # B10 did not run (--only B7): grow the log here
+        growth(Row("B10", "", "", 0), sizes, peaks)
+    total = ledger.event_count()
+    for _ in range(sizes.rounds):
+        began = time.perf_counter()
+        read = ledger.rebuild_all()
+        ours = time.perf_counter() - began
+        base = timed(partial(raw.read_all, url))
+        row.ratios.append((read / ours) / (total / base))
+        row.detail = f"{read / ours:,.0f} vs {total / base:,.0f} events/s over {total:,} events"
+    small, large = sorted(peaks)[-2:]
+    row.detail += f"; peak memory at {large:,} {peaks[large] / peaks[small]:.2f}x that at {small:,} (target <= 1.2)"
+
+
+def growth(row: Row, sizes: Sizes, peaks: dict[int, int]) -> None:
+    """Grow the log through each size; at each, the cost of an append and of loading a 1,000-event stream (and,
+    at the two largest, a rebuild's peak memory, for B7)."""
+    costs: dict[int, tuple[float, float]] = {}
+    for size in sizes.table:
+        fill_to(size)
+        account = _long_stream(1000, snapshot=False)
+        writers = Writers(1)
+        appends = statistics.median(1 / rate(partial(_append, writers), sizes.seconds) for _ in range(sizes.rounds))
+        loads = statistics.median(timed(partial(ledger.load, account)) for _ in range(sizes.rounds))
+        costs[size] = (appends, loads)
+        if size in sizes.table[-2:]:
+            ledger.rebuild_all()
+            peaks[size] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    small, large = sizes.table[0], sizes.table[-1]
+    append_ratio, load_ratio = (costs[large][i] / costs[small][i] for i in (0, 1))
+    row.ratios = [max(append_ratio, load_ratio)]
+    row.detail = f"append {append_ratio:.2f}x, load of 1,000 events {load_ratio:.2f}x, at {large:,} vs {small:,} events"
+
+
+if __name__ == "__main__":
+    main()
