@@ -12,7 +12,8 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 def table(results: dict[str, Any]) -> str:
     lines = [
         f"Measured {results['when']} on {results['machine']}, PostgreSQL {results['postgresql']}, "
-        f"{results['rounds']} rounds{' (smoke sizes)' if results['smoke'] else ''}.",
+        f"{results['rounds']} rounds{' (smoke sizes)' if results['smoke'] else ''}; long stream"
+        f" {results['sizes']['stream']:,} events, log sizes {', '.join(f'{n:,}' for n in results['sizes']['table'])}.",
         "",
         "| id | measurement | median | spread | target | result | detail |",
         "|---|---|---:|---:|---|---|---|",

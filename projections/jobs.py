@@ -51,19 +51,25 @@ def catch_up_job(name: str) -> int:
 
 def schedule_catch_up() -> None:
     """Ring every projector's doorbell. Never raises: a stored command must not turn into an error."""
-    for name in PROJECTORS:
-        wake(name)
+    wake(*PROJECTORS)
 
 
-def wake(name: str) -> None:
+def wake(*names: str) -> None:
+    """Set the pending flags of `names` in one round trip (pipelined), and enqueue a job for each flag that was
+    not set already (bench B2: one round trip per projector was a fifth of a command's time)."""
+
     def ring(client: redis.Redis) -> None:
-        if client.set(PENDING_PREFIX + name, "1", nx=True, ex=PENDING_TTL_SECONDS):
-            django_rq.get_queue(QUEUE).enqueue(catch_up_job, name, result_ttl=60, failure_ttl=86400)
+        flags = client.pipeline(transaction=False)
+        for name in names:
+            flags.set(PENDING_PREFIX + name, "1", nx=True, ex=PENDING_TTL_SECONDS)
+        for name, was_unset in zip(names, flags.execute(), strict=True):
+            if was_unset:
+                django_rq.get_queue(QUEUE).enqueue(catch_up_job, name, result_ttl=60, failure_ttl=86400)
 
     try:
         optional_redis.run(ring, fallback=None, purpose="projection wake-up")
     except Exception:  # the synchronous queue of the tests runs the job right here; never fail the command
-        log.exception("projection wake-up failed", extra={"projector": name})
+        log.exception("projection wake-up failed", extra={"projectors": names})
         connection.close_if_unusable_or_obsolete()
 
 
