@@ -26,16 +26,11 @@ def new_account() -> uuid.UUID:
     return uuid.uuid4()
 
 
+_HOLDER = {"holder_name": "Bench Holder", "email": "bench@example.com", "currency": "EUR", "overdraft_limit": 0}
+
+
 def opened(account_id: uuid.UUID) -> accounts.AccountOpened:
-    return accounts.AccountOpened(
-        account_id=account_id,
-        holder_name="Bench Holder",
-        email="bench@example.com",
-        currency="EUR",
-        overdraft_limit=0,
-        owner=OWNER,
-        opened_at=datetime.now(UTC),
-    )
+    return accounts.AccountOpened(account_id=account_id, owner=OWNER, opened_at=datetime.now(UTC), **_HOLDER)  # type: ignore[arg-type]
 
 
 def deposited(account_id: uuid.UUID, amount: int = 100) -> accounts.FundsDeposited:
@@ -62,15 +57,7 @@ def append_batch(account_id: uuid.UUID, first_version: int, count: int) -> None:
 
 def open_for_commands() -> uuid.UUID:
     account_id = new_account()
-    command = accounts.OpenAccount(
-        account_id=account_id,
-        holder_name="Bench Holder",
-        email="bench@example.com",
-        currency="EUR",
-        overdraft_limit=0,
-        owner=OWNER,
-        now=datetime.now(UTC),
-    )
+    command = accounts.OpenAccount(account_id=account_id, owner=OWNER, now=datetime.now(UTC), **_HOLDER)  # type: ignore[arg-type]
     services.account_open(command=command, context=_CONTEXT)
     return account_id
 
