@@ -62,10 +62,11 @@ def open_for_commands() -> uuid.UUID:
     return account_id
 
 
-def deposit_command(account_id: uuid.UUID) -> None:
-    """The full command path: load (snapshot + tail), decide, append (snapshot when due), wake-up."""
+def deposit_command(account_id: uuid.UUID) -> int:
+    """The full command path: load (snapshot + tail), decide, append (snapshot when due), wake-up. Returns the
+    position of the event."""
     command = accounts.Deposit(account_id=account_id, amount=100, reference="", now=datetime.now(UTC))
-    services.account_deposit(command=command, context=_CONTEXT)
+    return services.account_deposit(command=command, context=_CONTEXT).position
 
 
 def load(account_id: uuid.UUID) -> accounts.Account:

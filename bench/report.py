@@ -20,11 +20,11 @@ def table(results: dict[str, Any]) -> str:
     ]
     for row in results["rows"]:
         ratios = [value for value in row["ratios"] if not math.isnan(value)]
-        spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else "-"
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}{row['unit']}" if len(ratios) > 1 else "-"
         verdict = "pass" if row["passed"] else "**not met**"
         lines.append(
-            f"| {row['id']} | {row['what']} | {row['median']:.2f}x | {spread} | {row['target']} | {verdict} |"
-            f" {row['detail']} |"
+            f"| {row['id']} | {row['what']} | {row['median']:.2f}{row['unit']} | {spread} | {row['target']} |"
+            f" {verdict} | {row['detail']} |"
         )
     return "\n".join(lines)
 

@@ -61,7 +61,7 @@ _pg_options = " ".join(
 )
 _database = parse_database_url(_database_url)
 _database["OPTIONS"] = {"options": _pg_options, "connect_timeout": 5, **_database["OPTIONS"]}
-# Persistent connections with a health check rather than psycopg's pool: RQ forks a work-horse per job, and a
+# Persistent connections with a health check rather than psycopg's pool: gunicorn forks its workers, and a
 # pool's background threads do not survive a fork; CONN_HEALTH_CHECKS lets web processes outlive a restart.
 _database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
 _database["CONN_HEALTH_CHECKS"] = True
