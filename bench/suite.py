@@ -34,6 +34,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench import api_load as api  # noqa: E402
 from bench import ledger, raw  # noqa: E402
 from bench.lag import Lag, Workers  # noqa: E402
 from bench.lag import measure as measure_lag  # noqa: E402
@@ -188,9 +189,13 @@ def _server_version() -> str:
 def _measure(sizes: Sizes, url: str, wanted: set[str]) -> list[Row]:
     rows = []
     peaks: dict[int, int] = {}  # log size: peak memory after a rebuild at that size (B10 grows, B7 reports)
+    reads = Row("B9r", "GET /api/accounts/{id} (cached) vs GET /healthz", ">= 0.8x the trivial view", 0.8)
     plan: list[tuple[Row, Callable[[Row], None]]] = [
         (Row("B8", "commit to every read model, 1 rqworker, p95 at 100/s", "p95 <= 100 ms at 100/s", 100.0, False,
              "ms"), lambda row: lag(row, sizes)),
+        (Row("B9", "POST .../deposits under gunicorn vs GET /healthz", ">= 0.5x the trivial view", 0.5),
+         lambda row: api_load(row, sizes, reads)),
+        (reads, lambda row: None),  # filled in by B9's run
         (Row("B10", "append and load cost as the table grows", "largest/smallest <= 1.3", 1.3, False),
          lambda row: growth(row, sizes, peaks)),
         (Row("B7", "rebuild every projection from the whole log", ">= 0.3x raw ordered read", 0.3),
@@ -209,11 +214,11 @@ def _measure(sizes: Sizes, url: str, wanted: set[str]) -> list[Row]:
          lambda row: snapshot_load(row, sizes)),
     ]  # fmt: skip
     for row, run in plan:  # B10, then B7, first: they grow the log to their own sizes from empty
-        if wanted and row.id not in wanted:
+        if wanted and row.id.rstrip("r") not in wanted:
             continue
         run(row)
         rows.append(row)
-    return sorted(rows, key=lambda row: int(row.id[1:]))
+    return sorted(rows, key=lambda row: (int(row.id[1:].rstrip("r")), row.id))
 
 
 def command_path(row: Row, sizes: Sizes, url: str) -> None:
@@ -288,6 +293,17 @@ def snapshot_load(row: Row, sizes: Sizes) -> None:
         with_snapshot = timed(lambda: ledger.load(kept))
         row.ratios.append(without / with_snapshot)
         row.detail = f"{with_snapshot * 1000:,.1f} ms vs {without * 1000:,.0f} ms without"
+
+
+def api_load(row: Row, sizes: Sizes, reads: Row) -> None:
+    user, accounts_used = api.prepare(clients=4)
+    with api.Server() as server:
+        for _ in range(sizes.rounds):
+            found = api.measure(server, accounts_used, max(1.0, sizes.seconds))
+            row.ratios.append(found.deposits / found.trivial)
+            reads.ratios.append(found.reads / found.trivial)
+            detail = f"deposits {found.deposits:,.0f}/s, reads {found.reads:,.0f}/s, /healthz {found.trivial:,.0f}/s"
+            row.detail = reads.detail = f"{detail} ({user}, 4 keep-alive clients)"
 
 
 def lag(row: Row, sizes: Sizes) -> None:

@@ -74,7 +74,7 @@ def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuer
     fresh = _wait_if_visible(actor, account_id, "account_summaries", query.min_position)
     row = selectors.account_get(account_id=account_id, actor=actor, use_cache=not query.min_position)
     if row is None:
-        return problem(404, f"account {account_id} does not exist", "account_not_found")
+        return _missing(account_id, fresh)
     etag = f'"{row["version"]}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
@@ -90,7 +90,7 @@ def account_ledger(request: HttpRequest, account_id: UUID, query: Query[LedgerQu
     actor = actor_of(request)
     fresh = _wait_if_visible(actor, account_id, "ledger_entries", query.min_position)
     if selectors.account_get(account_id=account_id, actor=actor) is None:
-        return problem(404, f"account {account_id} does not exist", "account_not_found")
+        return _missing(account_id, fresh)
     try:
         items, next_cursor = selectors.ledger(account_id=account_id, cursor=query.cursor, limit=query.limit)
     except BadCursor:
@@ -169,6 +169,20 @@ def _wait_if_visible(actor: Actor, account_id: UUID, projector: str, min_positio
     if min_position:
         selectors.require_visible(account_id=account_id, actor=actor)
     return selectors.wait_for(projector, min_position)
+
+
+def _missing(account_id: UUID, fresh: Freshness) -> HttpResponse:
+    """No read-model row: 404, or, when a `min_position` wait ran out on an account the store has (it was
+    checked before the wait), 503 with Retry-After: the account exists, its read model is behind."""
+    if not fresh.stale:
+        return problem(404, f"account {account_id} does not exist", "account_not_found")
+    response = problem(
+        503,
+        f"the read models have not reached the position asked for (they are at {fresh.projection_position}); retry",
+        "read_model_behind",
+    )
+    response["Retry-After"] = "1"
+    return response
 
 
 def _summary(row: dict[str, Any]) -> dict[str, Any]:

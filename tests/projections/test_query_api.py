@@ -53,6 +53,19 @@ def test_min_position_waits_then_reports_stale(teller, accounts):
     assert (fresh["stale"], fresh["balance"]) == (False, "13.34")
 
 
+def test_a_new_account_whose_read_model_is_behind_answers_503_not_404_after_the_wait(teller, accounts):
+    newest = open_account(teller, owner="alice")  # in the store, not projected yet
+    position = teller.get(f"/api/accounts/{newest}/events").json()["items"][0]["position"]
+
+    behind = teller.get(f"/api/accounts/{newest}", {"min_position": str(position)})
+    unknown = teller.get("/api/accounts/00000000-0000-4000-8000-000000000000", {"min_position": str(position)})
+
+    assert (behind.status_code, behind.json()["code"], behind["Retry-After"]) == (503, "read_model_behind", "1")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "account_not_found")
+    catch_up_everything()
+    assert teller.get(f"/api/accounts/{newest}", {"min_position": str(position)}).status_code == 200
+
+
 def test_search_lists_by_prefix_and_customers_see_their_own(teller, alice, accounts):
     alice_id, bob_id = accounts
 

@@ -168,7 +168,7 @@ def test_rebuild_while_commands_arrive_keeps_serving_and_verifies_clean(async_qu
 
 
 def test_end_to_end_min_position_and_search(async_queues, workers, users):
-    workers()
+    workers().wait_listening()  # the 2 s read-your-writes wait is for catching up, not for a worker's start
     teller = login("teller")
     account = open_account(teller, holder_name="Zebedee Quartermaine")
     last = deposit(teller, account, "42.00")

@@ -48,8 +48,12 @@ class Worker:
             start_new_session=True,
         )
 
+    def wait_listening(self, timeout: float = 60) -> None:
+        """Until the worker listens on its queues (its start-up can take seconds on a loaded machine)."""
+        wait_until(lambda: "Listening on" in self.log.read_text(), timeout, f"{self.log.name} listening")
+
     def kill(self) -> None:
-        """SIGKILL the worker and its work-horse: no clean-up, as in a crash."""
+        """SIGKILL the worker (its whole process group): no clean-up, as in a crash."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
