@@ -34,20 +34,21 @@ def personal_fields(cls: type) -> tuple[str, ...]:
 def seal(data: Mapping[str, Any], fields: tuple[str, ...], subject: str) -> dict[str, Any]:
     """`data` (a dumped event or state) with each of `fields` that holds text sealed under `subject`'s key."""
     sealed = dict(data)
-    if not fields:
+    # ERASED is no one's data: an erased holder's later snapshots need no key (and create none).
+    plain = [field for field in fields if isinstance(sealed.get(field), str) and sealed[field] != ERASED]
+    if not plain:
         return sealed
     key_id, key = _active_key(subject)
-    for field in fields:
-        if isinstance(sealed.get(field), str):
-            nonce = os.urandom(12)
-            text = AESGCM(key).encrypt(nonce, sealed[field].encode(), _bound(key_id, field))
-            sealed[field] = {_MARK: 1, "key": key_id, "data": base64.b64encode(nonce + text).decode()}
+    for field in plain:
+        nonce = os.urandom(12)
+        text = AESGCM(key).encrypt(nonce, sealed[field].encode(), _bound(key_id, field))
+        sealed[field] = {_MARK: 1, "key": key_id, "data": base64.b64encode(nonce + text).decode()}
     return sealed
 
 
 def unseal(data: Mapping[str, Any]) -> dict[str, Any]:
     """`data` with every sealed value opened, or ERASED where its key is gone."""
-    sealed = [field for field, value in data.items() if isinstance(value, dict) and value.get(_MARK) == 1]
+    sealed = [field for field, value in data.items() if is_sealed(value)]
     if not sealed:  # most events: no copy, no key lookup
         return data if isinstance(data, dict) else dict(data)
     opened = dict(data)
