@@ -409,7 +409,7 @@ def main() -> int:
     args = parser.parse_args()
     if urlparse(args.url).hostname not in {"127.0.0.1", "localhost", "::1"}:
         parser.error("--url must be on this machine (loopback only)")
-    password = args.password or os.environ.get("DEMO_PASSWORD") or (ROOT / ".run" / "demo-password").read_text().strip()
+    password = args.password or os.environ.get("DEMO_PASSWORD") or (args.run_dir / "demo-password").read_text().strip()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "1")  # only to read the database the running Ledger uses (.run/env)
     import django
