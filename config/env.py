@@ -35,8 +35,11 @@ def env_str(name: str, default: str | None = None) -> str:
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
-        return default
+    return default if raw is None else flag(name, raw)
+
+
+def flag(name: str, raw: str) -> bool:
+    """The boolean setting `name` given as `raw`: 1/true/yes/on or 0/false/no/off; SettingError otherwise."""
     if raw.strip().lower() in _TRUE:
         return True
     if raw.strip().lower() in _FALSE:

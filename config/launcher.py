@@ -32,6 +32,7 @@ import psycopg
 
 from config import database_roles
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
+from config.env import flag
 from config.leftovers import stop_leftovers
 from config.supervisor import Supervised, Supervisor
 
@@ -114,8 +115,9 @@ def run() -> int:
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             }
             env.setdefault("DJANGO_DEBUG", "1")
+            production = not flag("DJANGO_DEBUG", env["DJANGO_DEBUG"])
             env.setdefault("LEDGER_MAIL_DIR", str(run_dir / "mail"))  # notifications, one file each
-            if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
+            if production:
                 # The production profile, served over plain HTTP on 127.0.0.1: a key of its own, kept in .run.
                 env.setdefault("SECRET_KEY", _kept_secret(run_dir, "secret-key", 64))
                 env.setdefault("LEDGER_HTTPS", "0")
@@ -126,7 +128,7 @@ def run() -> int:
             if as_role["owner"] is not env:  # tables the migration made: their owners and grants
                 _manage(env, "database_roles", "-v", "0")
             _manage(as_role["worker"], "demo_data", "--with-accounts")
-            if env["DJANGO_DEBUG"].strip().lower() not in {"1", "true", "yes", "on"}:
+            if production:
                 _manage(env, "collectstatic", "--noinput", "-v", "0")
             manage = [sys.executable, str(ROOT / "manage.py")]
             supervisor.processes = [Supervised("web", _web_command(port), as_role["web"], ROOT)] + [
@@ -169,7 +171,7 @@ def _database_roles(run_dir: Path, env: dict[str, str]) -> dict[str, dict[str, s
     """{owner, web, worker: the environment to run as that role}. When DATABASE_URL's user may create roles
     (the embedded PostgreSQL's superuser, say), `manage.py database_roles` creates them, with passwords kept in
     .run; otherwise, or with LEDGER_DB_ROLES=0, everything runs as that user, as it is given."""
-    if env.get("LEDGER_DB_ROLES", "1").strip().lower() in {"0", "false", "no", "off"}:
+    if not flag("LEDGER_DB_ROLES", env.get("LEDGER_DB_ROLES", "1")):
         return dict.fromkeys(("owner", "web", "worker"), env)
     with psycopg.connect(env["DATABASE_URL"], connect_timeout=10) as conn, conn.cursor() as cursor:
         if not database_roles.may_create_roles(cursor):
