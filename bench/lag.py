@@ -33,6 +33,8 @@ class Lag:
     p50: float  # milliseconds
     p95: float
     p99: float
+    max: float = float("nan")
+    invisible: int = 0  # committed but not in every read model 30 s after the run (must be 0)
 
 
 class Workers:
@@ -87,7 +89,10 @@ def measure(rate: float, seconds: float, threads: int = 4) -> Lag:
     done.set()
     watcher.join()
     lags = sorted((visible.get(position, float("inf")) - at) * 1000 for position, at in committed)
-    return Lag(rate, len(committed) / elapsed, *(_percentile(lags, q) for q in (50, 95, 99)))
+    invisible = sum(1 for position, _ in committed if position not in visible)
+    p50, p95, p99 = (_percentile(lags, q) for q in (50, 95, 99))
+    top = lags[-1] if lags else float("nan")
+    return Lag(rate, len(committed) / elapsed, p50, p95, p99, max=top, invisible=invisible)
 
 
 def _send(accounts: list[uuid.UUID], rate: float, until: float, committed: list[tuple[int, float]]) -> None:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import django
 import psycopg
@@ -35,10 +36,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import api_load as api  # noqa: E402
-from bench import ledger, raw  # noqa: E402
+from bench import ledger, plots, raw, scaling  # noqa: E402
 from bench.lag import Lag, Workers  # noqa: E402
 from bench.lag import measure as measure_lag  # noqa: E402
-from bench.report import write_docs  # noqa: E402
+from bench.library import Library  # noqa: E402
+from bench.report import scaling_table, write_docs  # noqa: E402
 from commands.domain import accounts  # noqa: E402
 from eventstore.records import SnapshotState  # noqa: E402
 from eventstore.store import append  # noqa: E402
@@ -56,7 +58,7 @@ class Sizes:
 
 FULL = Sizes(seconds=3.0, stream=10_000, table=(10_000, 100_000, 1_000_000))
 SMOKE = Sizes(seconds=0.2, stream=1_000, table=(1_000, 2_000, 3_000))
-LAG_SECONDS = {True: 2.0, False: 10.0}  # B8's paced run at each rate, smoke and full
+LAG_SECONDS = {True: 0.5, False: 10.0}  # B8's paced run at each rate, smoke and full
 
 
 @dataclass
@@ -69,6 +71,11 @@ class Row:
     unit: str = "x"  # "ms" for B8, whose target is a latency
     ratios: list[float] = field(default_factory=list)
     detail: str = ""
+    library: list[float] = field(default_factory=list)  # the eventsourcing library against the same baseline
+
+    @property
+    def library_median(self) -> float | None:
+        return statistics.median(self.library) if self.library else None
 
     @property
     def median(self) -> float:
@@ -120,18 +127,26 @@ def timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
-def append_throughput(row: Row, sizes: Sizes, url: str, threads: int) -> None:
+def append_throughput(row: Row, sizes: Sizes, url: str, threads: int, lib: Library) -> None:
     for _ in range(sizes.rounds):
         mine, theirs = Writers(threads), Writers(threads)
+        aggregates = [lib.writer() for _ in range(threads)]
         conns = [raw.open_connection(url) for _ in range(threads)]
         try:
             ours = rate(partial(_append, mine), sizes.seconds, threads)
             base = rate(partial(_insert_on, conns, theirs), sizes.seconds, threads)
+            library = rate(partial(_library_append, lib, aggregates), sizes.seconds, threads)
         finally:
             for conn in conns:
                 conn.close()
         row.ratios.append(ours / base)
-        row.detail = f"{ours:,.0f} vs {base:,.0f} events/s"
+        row.library.append(library / base)
+        row.detail = f"{ours:,.0f} vs {base:,.0f} events/s; eventsourcing {library:,.0f}/s"
+
+
+def _library_append(lib: Library, aggregates: list[Any], n: int) -> int:
+    lib.append(aggregates[n])
+    return 1
 
 
 def _append(writers: Writers, n: int) -> int:
@@ -149,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check that every measurement runs")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="", help="comma-separated ids, e.g. B1,B5")
+    parser.add_argument("--only", default="", help="comma-separated ids, e.g. B1,B5 (SCALE: the scale-out runs)")
     parser.add_argument("--docs", type=Path, help="write the table into this markdown file")
     parser.add_argument("--table-sizes", help="B7/B10 log sizes, ascending, e.g. 10000,100000,1000000")
     args = parser.parse_args()
@@ -160,7 +175,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     raw.create_table(url)
     wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
-    rows = _measure(sizes, url, wanted)
+    extras: dict[str, Any] = {}  # figures behind the plots: B8's runs, the scale-out sweep
+    rows = _measure(sizes, url, wanted, extras)
+    if not wanted or "SCALE" in wanted:
+        began = time.monotonic()
+        extras["scaling"] = scaling.run(scaling.SMOKE if args.smoke else scaling.FULL)
+        print(f"scale-out measured in {time.monotonic() - began:.1f} s", flush=True)
     for row in rows:
         verdict = "pass" if row.passed else "FAIL"
         print(f"{row.id:<4} {row.median:8.2f}{row.unit:<2} target {row.target:<34} {verdict}  {row.detail}")
@@ -171,11 +191,23 @@ def main() -> None:
         "sizes": asdict(sizes),
         "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "postgresql": _server_version(),
-        "rows": [asdict(row) | {"median": row.median, "passed": row.passed} for row in rows],
+        "rows": [
+            asdict(row) | {"median": row.median, "passed": row.passed, "library_median": row.library_median}
+            for row in rows
+        ],
+        **extras,
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
+    if "scaling" in results:
+        print(scaling_table(results))
+    # Smoke runs draw too (so the plotting cannot rot), into the git-ignored results folder.
+    images = args.docs.parent / "img" if args.docs else out
+    if "lag" in results:
+        print(f"plot: {plots.lag_percentiles(results, images)}")
+    if "scaling" in results:
+        print(f"plot: {plots.scaling_curves(results, images)}")
     if args.docs:
         write_docs(args.docs, results)
 
@@ -186,13 +218,15 @@ def _server_version() -> str:
         return str(cursor.fetchone()[0])
 
 
-def _measure(sizes: Sizes, url: str, wanted: set[str]) -> list[Row]:
+def _measure(sizes: Sizes, url: str, wanted: set[str], extras: dict[str, Any]) -> list[Row]:
     rows = []
+    lib = Library(url)
+    lib.reset()
     peaks: dict[int, int] = {}  # log size: peak memory after a rebuild at that size (B10 grows, B7 reports)
     reads = Row("B9r", "GET /api/accounts/{id} (cached) vs GET /healthz", ">= 0.8x the trivial view", 0.8)
     plan: list[tuple[Row, Callable[[Row], None]]] = [
         (Row("B8", "commit to every read model, 1 rqworker, p95 at 100/s", "p95 <= 100 ms at 100/s", 100.0, False,
-             "ms"), lambda row: lag(row, sizes)),
+             "ms"), lambda row: lag(row, sizes, extras)),
         (Row("B9", "POST .../deposits under gunicorn vs GET /healthz", ">= 0.5x the trivial view", 0.5),
          lambda row: api_load(row, sizes, reads)),
         (reads, lambda row: None),  # filled in by B9's run
@@ -201,41 +235,49 @@ def _measure(sizes: Sizes, url: str, wanted: set[str]) -> list[Row]:
         (Row("B7", "rebuild every projection from the whole log", ">= 0.3x raw ordered read", 0.3),
          lambda row: rebuild(row, sizes, url, peaks)),
         (Row("B1", "append, 1 event per commit, one writer", ">= 0.8x raw insert", 0.8),
-         lambda row: append_throughput(row, sizes, url, 1)),
+         lambda row: append_throughput(row, sizes, url, 1, lib)),
         (Row("B2", "full command path (load, decide, append, snapshot check)", ">= 0.5x raw insert", 0.5),
-         lambda row: command_path(row, sizes, url)),
+         lambda row: command_path(row, sizes, url, lib)),
         (Row("B3", "4 concurrent writers, distinct streams", ">= 0.9x raw, 4 connections", 0.9),
-         lambda row: append_throughput(row, sizes, url, 4)),
+         lambda row: append_throughput(row, sizes, url, 4, lib)),
         (Row("B4", "100 events per commit", ">= 0.8x raw executemany", 0.8),
          lambda row: batches(row, sizes, url)),
         (Row("B5", "load a long aggregate, no snapshot", ">= 0.5x raw read + fold", 0.5),
-         lambda row: long_load(row, sizes, url)),
+         lambda row: long_load(row, sizes, url, lib)),
         (Row("B6", "load the same aggregate with a snapshot", ">= 50x faster than B5", 50.0),
          lambda row: snapshot_load(row, sizes)),
     ]  # fmt: skip
     for row, run in plan:  # B10, then B7, first: they grow the log to their own sizes from empty
         if wanted and row.id.rstrip("r") not in wanted:
             continue
+        began = time.monotonic()
         run(row)
         rows.append(row)
+        print(f"{row.id} measured in {time.monotonic() - began:.1f} s", flush=True)  # progress on a long run
+    lib.close()
     return sorted(rows, key=lambda row: (int(row.id[1:].rstrip("r")), row.id))
 
 
-def command_path(row: Row, sizes: Sizes, url: str) -> None:
+def command_path(row: Row, sizes: Sizes, url: str, lib: Library) -> None:
+    """20 accounts in turn. The library's accounts are new each round: without snapshots (its default) every
+    command replays the whole account, so its rate falls as they grow."""
     opened = [ledger.open_for_commands() for _ in range(20)]
     for _ in range(sizes.rounds):
         theirs = Writers(1)
+        theirs_opened = [lib.open() for _ in range(20)]
         with raw.connect(url) as conn:
-            ours = rate(lambda n: _deposit(opened), sizes.seconds)
+            ours = rate(partial(_deposit, opened, ledger.deposit_command), sizes.seconds)
             base = rate(partial(_insert_on, [conn], theirs), sizes.seconds)
+            library = rate(partial(_deposit, theirs_opened, lib.deposit), sizes.seconds)
         row.ratios.append(ours / base)
-        row.detail = f"{ours:,.0f} vs {base:,.0f} commands or events/s"
+        row.library.append(library / base)
+        row.detail = f"{ours:,.0f} vs {base:,.0f} commands or events/s; eventsourcing {library:,.0f}/s"
 
 
-def _deposit(opened: list[uuid.UUID]) -> int:
+def _deposit(opened: list[uuid.UUID], command: Callable[[uuid.UUID], object], n: int) -> int:
     account = opened.pop(0)
     opened.append(account)
-    ledger.deposit_command(account)
+    command(account)
     return 1
 
 
@@ -275,14 +317,20 @@ def _long_stream(length: int, *, snapshot: bool) -> uuid.UUID:
     return account
 
 
-def long_load(row: Row, sizes: Sizes, url: str) -> None:
+def long_load(row: Row, sizes: Sizes, url: str, lib: Library) -> None:
     account = _long_stream(sizes.stream, snapshot=False)
+    theirs = lib.long_account(sizes.stream)
     stream = accounts.account_stream(account)
     for _ in range(sizes.rounds):
         ours = timed(lambda: ledger.load(account))
         base = timed(lambda: raw.read_and_fold(url, stream))
+        library = timed(lambda: lib.load(theirs))
         row.ratios.append(base / ours)
-        row.detail = f"{ours * 1000:,.0f} ms vs {base * 1000:,.0f} ms for {sizes.stream:,} events"
+        row.library.append(base / library)
+        row.detail = (
+            f"{ours * 1000:,.0f} ms vs {base * 1000:,.0f} ms for {sizes.stream:,} events;"
+            f" eventsourcing {library * 1000:,.0f} ms"
+        )
 
 
 def snapshot_load(row: Row, sizes: Sizes) -> None:
@@ -299,14 +347,14 @@ def api_load(row: Row, sizes: Sizes, reads: Row) -> None:
     user, accounts_used = api.prepare(clients=4)
     with api.Server() as server:
         for _ in range(sizes.rounds):
-            found = api.measure(server, accounts_used, max(1.0, sizes.seconds))
+            found = api.measure(server, accounts_used, max(0.5, sizes.seconds))
             row.ratios.append(found.deposits / found.trivial)
             reads.ratios.append(found.reads / found.trivial)
             detail = f"deposits {found.deposits:,.0f}/s, reads {found.reads:,.0f}/s, /healthz {found.trivial:,.0f}/s"
             row.detail = reads.detail = f"{detail} ({user}, 4 keep-alive clients)"
 
 
-def lag(row: Row, sizes: Sizes) -> None:
+def lag(row: Row, sizes: Sizes, extras: dict[str, Any]) -> None:
     seconds = LAG_SECONDS[sizes.seconds < 1]
     found: dict[int, list[Lag]] = {100: [], 500: []}
     with Workers(1):
@@ -314,6 +362,7 @@ def lag(row: Row, sizes: Sizes) -> None:
             for rate_asked in found:
                 found[rate_asked].append(measure_lag(rate_asked, seconds))
     row.ratios = [lag.p95 for lag in found[100]]
+    extras["lag"] = {str(asked): [asdict(run) for run in runs] for asked, runs in found.items()}
     row.detail = "; ".join(
         f"{asked}/s asked, {statistics.median(m.achieved for m in runs):,.0f}/s done: p50"
         f" {statistics.median(m.p50 for m in runs):,.0f} ms, p95 {statistics.median(m.p95 for m in runs):,.0f} ms,"

@@ -1,0 +1,53 @@
+"""The store's array literals read back in PostgreSQL exactly as the values they were built from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from eventstore.pgarray import bytea_array, int_array, text_array
+
+pytestmark = pytest.mark.django_db
+
+# PostgreSQL text cannot hold NUL; everything else (quotes, backslashes, braces, commas, spaces) must survive.
+TEXT = st.text(
+    alphabet=st.sampled_from('"\\{},; \n') | st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+)
+
+
+def _read(sql: str, literal: str) -> object:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [literal])
+        return cursor.fetchone()[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.none() | TEXT, max_size=6))
+@example(["a\\b", 'say "hi"', "{a,b}", "NULL", "", " padded ", "\\"])
+def test_text_arrays_round_trip(values: list[str | None]) -> None:
+    assert _read("SELECT %s::text[]", text_array(values)) == values
+
+
+def test_jsonb_arrays_round_trip_documents_with_quotes_and_backslashes() -> None:
+    documents = [json.dumps({"reference": 'say "hi" \\ {a,b}', "amount": 100}), None, "{}"]
+    assert _read("SELECT %s::jsonb[]::text[]", text_array(documents)) == [
+        '{"amount": 100, "reference": "say \\"hi\\" \\\\ {a,b}"}',
+        None,
+        "{}",
+    ]
+
+
+@given(st.lists(st.none() | st.integers(min_value=-(2**31), max_value=2**31 - 1), max_size=6))
+@settings(max_examples=30, deadline=None)
+def test_int_arrays_round_trip(values: list[int | None]) -> None:
+    assert _read("SELECT %s::integer[]", int_array(values)) == values
+
+
+@given(st.lists(st.binary(max_size=40), max_size=5))
+@settings(max_examples=30, deadline=None)
+def test_bytea_arrays_round_trip(values: list[bytes]) -> None:
+    assert [bytes(value) for value in _read("SELECT %s::bytea[]", bytea_array(values))] == values
