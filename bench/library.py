@@ -11,12 +11,12 @@ on the events table for each write (so that notification ids come in commit orde
 from __future__ import annotations
 
 import uuid
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import Environment, EnvType
+from psycopg.conninfo import conninfo_to_dict
 
 SCHEMA = "bench_library"
 BATCH = 1000  # events per save when long_account() writes its history
@@ -48,15 +48,15 @@ class Library:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        parts = urlsplit(url)
-        query = parse_qs(parts.query)
+        # libpq's own parsing: a socket directory as host (the embedded server's URL) comes out right.
+        parts = conninfo_to_dict(url)
         self.env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or query.get("dbname", ["postgres"])[0],
-            "POSTGRES_HOST": parts.hostname or query.get("host", ["localhost"])[0],
-            "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or "") or query.get("user", ["postgres"])[0],
-            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_DBNAME": str(parts.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(parts.get("host", "localhost")),
+            "POSTGRES_PORT": str(parts.get("port", 5432)),
+            "POSTGRES_USER": str(parts.get("user", "postgres")),
+            "POSTGRES_PASSWORD": str(parts.get("password", "")),
             "POSTGRES_SCHEMA": SCHEMA,
         }
         self._schema(drop=False)
