@@ -60,7 +60,8 @@ def scaling_table(results: dict[str, Any]) -> str:
 
 def write_docs(path: Path, results: dict[str, Any]) -> None:
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    text = _replace_block(text, "bench", table(results))
+    if results["rows"]:  # a run of --only SCALE leaves the B table as it was
+        text = _replace_block(text, "bench", table(results))
     if "scaling" in results:
         text = _replace_block(text, "scale", scaling_table(results))
     path.write_text(text)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import asdict, dataclass
 
 from bench.lag import Lag, Workers, measure
+from projections.jobs import catch_up_everything
 
 LAG_LIMIT_MS = 100.0
 
@@ -47,6 +48,7 @@ def sweep(plan: Plan) -> dict[int, list[Lag]]:
     """For each worker count, paced runs at each rate, stopping a count's sweep once the load is no longer
     delivered or its p95 is ten times the limit (the next rate only queues more)."""
     found: dict[int, list[Lag]] = {}
+    catch_up_everything()  # what earlier measurements wrote is not this workload's backlog
     for count in plan.workers:
         found[count] = []
         with Workers(count):
