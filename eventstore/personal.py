@@ -25,6 +25,7 @@ from django.db import connection
 
 ERASED = "erased"
 _MARK = "sealed"  # a sealed value is {"sealed": 1, "key": <key id>, "data": <base64 nonce + ciphertext>}
+MARKER = f'"{_MARK}"'  # in the JSON text of any document that holds a sealed value
 
 
 def personal_fields(cls: type) -> tuple[str, ...]:

@@ -24,8 +24,9 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import orjson
 import psycopg
 from django.conf import settings
 from django.db import connection
@@ -380,7 +381,17 @@ def _newest_snapshot(
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    # orjson: parsing was a third of loading a long stream with the standard library (bench B5); the values
+    # come back as the same Python types (the amounts are integers of cents, well inside 64 bits).
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
+def _opened(value: Any) -> dict[str, Any]:
+    """An event's data as stored, with sealed values opened; the per-field check runs only when the text can
+    hold a sealed value at all (most events cannot)."""
+    if isinstance(value, str) and personal.MARKER not in value:
+        return cast(dict[str, Any], orjson.loads(value))
+    return personal.unseal(_json(value))
 
 
 def _recorded(row: tuple[Any, ...]) -> Recorded:
@@ -395,7 +406,7 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
         recorded_at,
         hash_,
     ) = row
-    data, metadata = personal.unseal(_json(data)), _json(metadata)  # shown and decoded as opened
+    data, metadata = _opened(data), _json(metadata)  # shown and decoded as opened
     return Recorded(
         position=position,
         stream_id=stream_id,

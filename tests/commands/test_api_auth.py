@@ -194,3 +194,25 @@ def test_revoke_tokens_refuses_every_token_issued_until_then_and_not_later_ones(
 
     assert earlier.get("/api/accounts").status_code == 401
     assert later.get("/api/accounts").status_code == 200
+
+
+def test_a_token_carries_the_roles_the_user_holds_at_each_request(users):
+    """Roles are read with the user on every request (one query, tokens._active_user): leaving the role's
+    group counts from the next request, and a permission given one by one counts like the group's."""
+    from django.contrib.auth.models import Permission
+
+    teller = User.objects.get(username="teller")
+    api = Api(Client(), issue_token(teller)["access"])
+    assert api.get("/api/events").status_code == 200
+
+    teller.groups.clear()
+    assert api.get("/api/events").status_code == 403
+
+    reads_all = Permission.objects.get(content_type__app_label="commands", codename="read_all_accounts")
+    teller.user_permissions.add(reads_all)
+    assert api.get("/api/events").status_code == 200
+
+
+def test_a_superusers_token_holds_every_role(users):
+    api = Api(Client(), issue_token(User.objects.get(username="admin"))["access"])
+    assert api.get("/api/events").status_code == 200
