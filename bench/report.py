@@ -52,7 +52,7 @@ def scaling_table(results: dict[str, Any]) -> str:
         "",
         f"Failover: 2 rqworkers at {fail['rate']:.0f}/s, one SIGKILLed {fail['killed_at']:.1f} s in:"
         f" {lag['achieved']:,.0f}/s delivered, p50 {lag['p50']:,.0f} ms, p95 {lag['p95']:,.0f} ms,"
-        f" p99 {lag['p99']:,.0f} ms, max {lag['max']:,.0f} ms; {fail['invisible']} acknowledged commands"
+        f" p99 {lag['p99']:,.0f} ms, max {lag['max']:,.0f} ms; {lag['invisible']} acknowledged commands"
         " missing from a read model afterwards.",
     ]
     return "\n".join(lines)
