@@ -11,7 +11,7 @@ from django.db import transaction
 
 from commands import services
 from commands.domain import accounts
-from commands.permissions import Actor
+from commands.domain.access import Actor
 from eventstore import store
 from projections import operations
 from projections.registry import PROJECTORS

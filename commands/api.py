@@ -1,4 +1,4 @@
-"""The command API (`/api/...`): parse, call one service, answer. Errors are mapped in config/api.py.
+"""The command API (`/api/...`): parse, call one service, answer. Errors are mapped in gateway/api.py.
 
 Every command answers 201 with the stream version(s) and the global position, and honours
 `Idempotency-Key` (the outcome is stored with the events) and `If-Match: "<version>"`.
@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,13 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query
 from ninja.errors import HttpError
 
-from commands import idempotency, selectors, services
+from commands import dispatch, idempotency, selectors, services
 from commands.domain import accounts, money
-from commands.domain.errors import AccountNotFound, DomainError
+from commands.domain.errors import DomainError, FieldError
 from commands.idempotency import Outcome
-from commands.permissions import actor_for, actor_of
 from commands.schemas import (
-    ERRORS,
     AccountAccepted,
     AccountStateOut,
     AmountIn,
@@ -39,17 +36,18 @@ from commands.schemas import (
     OpenAccountIn,
     PageQuery,
     PointQuery,
-    Problem,
     TokenIn,
     TokenOut,
     TransferAccepted,
     TransferIn,
     VersionOnlyIn,
 )
-from config import login_throttle, metrics
-from config.problems import CONTENT_TYPE, Throttled, problem_body
-from config.routes import router
-from config.tokens import authenticated_user, issue_token
+from gateway import login_throttle, positions
+from gateway.actors import actor_for, actor_of
+from gateway.problems import CONTENT_TYPE, Throttled
+from gateway.routes import router
+from gateway.schemas import ERRORS, Problem
+from gateway.tokens import authenticated_user, issue_token
 
 TAGS = ["commands"]
 _KEY = re.compile(r"[\x21-\x7e]{1,200}")
@@ -76,16 +74,19 @@ def token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
 def open_account(request: HttpRequest, payload: OpenAccountIn) -> HttpResponse:
     """Open an account. A customer opens one for themself; a teller names the `owner`."""
     owner = payload.owner or authenticated_user(request).get_username()
+    overdraft = _money(payload.overdraft_limit, payload.currency, "overdraft_limit", allow_zero=True)
     command = accounts.OpenAccount(
         account_id=uuid.uuid4(),
         holder_name=payload.holder_name,
         email=payload.email,
         currency=payload.currency,
-        overdraft_limit=_money(payload.overdraft_limit, payload.currency, "overdraft_limit", allow_zero=True),
+        overdraft_limit=overdraft,
         owner=owner,
         now=_now(),
     )
-    return _run(request, payload, command, lambda context: services.account_open(command=command, context=context))
+    return _run(
+        request, payload, "OpenAccount", lambda context: services.account_open(command=command, context=context)
+    )
 
 
 @router.post("/accounts/{account_id}/deposits", tags=TAGS, response={201: AccountAccepted, **ERRORS})
@@ -100,77 +101,53 @@ def withdraw(request: HttpRequest, account_id: UUID, payload: AmountIn) -> HttpR
 
 @router.post("/accounts/{account_id}/freeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def freeze(request: HttpRequest, account_id: UUID, payload: FreezeIn) -> HttpResponse:
-    services.account_access(actor_of(request), account_id, "Freeze")
     command = accounts.Freeze(account_id=account_id, reason=payload.reason, now=_now())
-    expected = _expected(request, payload.expected_version)
-    return _run(
-        request,
-        payload,
-        command,
-        lambda c: services.account_freeze(command=command, context=c, expected_version=expected),
-    )
+    return _account_command(request, payload, command, services.account_freeze)
 
 
 @router.post("/accounts/{account_id}/unfreeze", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def unfreeze(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
-    services.account_access(actor_of(request), account_id, "Unfreeze")
     command = accounts.Unfreeze(account_id=account_id, now=_now())
-    expected = _expected(request, payload.expected_version)
-    return _run(
-        request,
-        payload,
-        command,
-        lambda c: services.account_unfreeze(command=command, context=c, expected_version=expected),
-    )
+    return _account_command(request, payload, command, services.account_unfreeze)
 
 
 @router.post("/accounts/{account_id}/close", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def close(request: HttpRequest, account_id: UUID, payload: VersionOnlyIn) -> HttpResponse:
-    services.account_access(actor_of(request), account_id, "Close")
     command = accounts.Close(account_id=account_id, now=_now())
-    expected = _expected(request, payload.expected_version)
-    return _run(
-        request,
-        payload,
-        command,
-        lambda c: services.account_close(command=command, context=c, expected_version=expected),
-    )
+    return _account_command(request, payload, command, services.account_close)
 
 
 @router.post("/accounts/{account_id}/holder", tags=TAGS, response={201: AccountAccepted, **ERRORS})
 def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> HttpResponse:
-    services.account_access(actor_of(request), account_id, "ChangeHolderDetails")
     command = accounts.ChangeHolderDetails(
         account_id=account_id, holder_name=payload.holder_name, email=payload.email, now=_now()
     )
-    expected = _expected(request, payload.expected_version)
-    return _run(
-        request,
-        payload,
-        command,
-        lambda c: services.account_change_holder(command=command, context=c, expected_version=expected),
-    )
+    return _account_command(request, payload, command, services.account_change_holder)
 
 
 @router.post("/transfers", tags=TAGS, response={201: TransferAccepted, **ERRORS})
 def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Move money between two accounts of the same currency; If-Match applies to the source account."""
-    currency = services.account_access(actor_of(request), payload.from_account, "Transfer")
-    command = accounts.Transfer(
-        transfer_id=uuid.uuid4(),
-        from_account=payload.from_account,
+    draft = services.Draft(
+        "Transfer",
+        payload.from_account,
+        lambda source: accounts.Transfer(
+            transfer_id=uuid.uuid4(),
+            from_account=payload.from_account,
+            to_account=payload.to_account,
+            amount=_money(payload.amount, source.currency, "amount"),
+            reference=payload.reference,
+            now=_now(),
+        ),
         to_account=payload.to_account,
-        amount=_money(payload.amount, currency, "amount"),
-        reference=payload.reference,
-        now=_now(),
     )
     from_expected = _expected(request, payload.from_expected_version)
     return _run(
         request,
         payload,
-        command,
+        "Transfer",
         lambda c: services.transfer_execute(
-            command=command,
+            command=draft,
             context=c,
             from_expected_version=from_expected,
             to_expected_version=payload.to_expected_version,
@@ -215,82 +192,50 @@ def account_state(request: HttpRequest, account_id: UUID, point: Query[PointQuer
 def _money_command(
     request: HttpRequest, account_id: UUID, payload: AmountIn, command_type: Any, service: Callable[..., Any]
 ) -> HttpResponse:
-    currency = services.account_access(actor_of(request), account_id, command_type.__name__)
-    command = command_type(
-        account_id=account_id,
-        amount=_money(payload.amount, currency, "amount"),
-        reference=payload.reference,
-        now=_now(),
+    """Deposit or withdraw: the amount is read in the account's currency, from the state the service loads."""
+    draft = services.Draft(
+        command_type.__name__,
+        account_id,
+        lambda state: command_type(
+            account_id=account_id,
+            amount=_money(payload.amount, state.currency, "amount"),
+            reference=payload.reference,
+            now=_now(),
+        ),
     )
     expected = _expected(request, payload.expected_version)
-    return _run(request, payload, command, lambda c: service(command=command, context=c, expected_version=expected))
+    call = lambda c: service(command=draft, context=c, expected_version=expected)  # noqa: E731
+    return _run(request, payload, command_type.__name__, call, url_account=account_id)
+
+
+def _account_command(
+    request: HttpRequest, payload: Any, command: accounts.AccountCommand, service: Callable[..., Any]
+) -> HttpResponse:
+    expected = _expected(request, payload.expected_version)
+    call = lambda c: service(command=command, context=c, expected_version=expected)  # noqa: E731
+    return _run(request, payload, type(command).__name__, call, url_account=command.account_id)
 
 
 def _run(
-    request: HttpRequest, payload: Any, command: object, call: Callable[[services.CommandContext], Any]
+    request: HttpRequest, payload: Any, name: str, call: dispatch.Call, url_account: UUID | None = None
 ) -> HttpResponse:
-    """Run the service once per Idempotency-Key; domain refusals (422) are stored as outcomes too."""
+    """Submit the command (commands.dispatch) under the request's Idempotency-Key, if it sent one."""
     user = authenticated_user(request)
-    context = services.CommandContext(
-        actor=actor_for(user),
-        correlation_id=request.correlation_id,  # type: ignore[attr-defined]
-        request_id=request.request_id,  # type: ignore[attr-defined]
-    )
-    url_account = (request.resolver_match.kwargs if request.resolver_match else {}).get("account_id")
-
-    def handler() -> Outcome:
-        try:
-            result = call(context)
-        except DomainError as exc:
-            if isinstance(exc, AccountNotFound) and url_account and str(exc.account_id) == str(url_account):
-                raise  # the URL names no account this user may see: 404, and nothing is stored
-            return Outcome(422, problem_body(422, str(exc), exc.code))
-        return _accepted(result)
-
     key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return _response(_measured(handler, type(command).__name__))
-    if not _KEY.fullmatch(key):
+    if key is not None and not _KEY.fullmatch(key):
         raise HttpError(400, "Idempotency-Key must be 1-200 printable ASCII characters")
-    fingerprint = idempotency.fingerprint(request.method or "", request.path, payload.model_dump(mode="json"))
-    outcome = idempotency.run_once(
-        user_id=user.pk,
-        key=key,
-        request_fingerprint=fingerprint,
-        handler=lambda: _measured(handler, type(command).__name__),
+    body = payload.model_dump(mode="json")
+    submission = dispatch.Submission(
+        context=dispatch.context_for(request, actor_for(user)),
+        user_id=int(user.pk),
+        idempotency_key=key,
+        fingerprint=idempotency.fingerprint(request.method or "", request.path, body) if key else "",
+        url_account=url_account,
     )
+    outcome = dispatch.submit(name, call, submission)
+    if outcome.status < 400:
+        positions.remember(request, outcome.body["position"])
     return _response(outcome)
-
-
-def _measured(handler: Callable[[], Outcome], name: str) -> Outcome:
-    """Count the command by outcome and time it."""
-    started = time.perf_counter()
-    try:
-        outcome = handler()
-    except Exception as exc:
-        metrics.COMMANDS.labels(name, type(exc).__name__).inc()
-        raise
-    metrics.COMMANDS.labels(name, "accepted" if outcome.status < 400 else "refused").inc()
-    metrics.COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)
-    return outcome
-
-
-def _accepted(result: services.AccountResult | services.TransferResult) -> Outcome:
-    if isinstance(result, services.TransferResult):
-        body: dict[str, Any] = {
-            "transfer_id": str(result.transfer_id),
-            "versions": {str(account): version for account, version in result.versions.items()},
-            "position": result.position,
-            "correlation_id": result.correlation_id,
-        }
-        return Outcome(201, body)
-    body = {
-        "account_id": str(result.account_id),
-        "version": result.version,
-        "position": result.position,
-        "correlation_id": result.correlation_id,
-    }
-    return Outcome(201, body, {"Location": f"/api/accounts/{result.account_id}", "ETag": f'"{result.version}"'})
 
 
 def _response(outcome: Outcome) -> HttpResponse:
@@ -323,16 +268,7 @@ def _money(text: str, currency: str, field: str, *, allow_zero: bool = False) ->
     try:
         return money.parse_decimal(text, currency, allow_zero=allow_zero)
     except DomainError as exc:
-        raise _FieldError(exc, field) from None
-
-
-class _FieldError(DomainError):
-    """A domain error about one input field; the API lists the field in `errors`."""
-
-    def __init__(self, error: DomainError, field: str) -> None:
-        super().__init__(str(error))
-        self.code = error.code  # type: ignore[misc]
-        self.field = field
+        raise FieldError(exc, field) from None
 
 
 def _now() -> datetime:

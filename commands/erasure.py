@@ -14,8 +14,7 @@ from uuid import UUID
 
 from django.db import transaction
 
-from commands import permissions
-from commands.domain import accounts
+from commands.domain import access, accounts
 from commands.services import CommandContext, load_account
 from eventstore import personal, store
 from eventstore.transactions import atomic_with_retries
@@ -40,7 +39,7 @@ def customer_forget(*, customer: str, context: CommandContext) -> Forgotten:
     unknown customer. Idempotent: forgetting again records and destroys nothing. One transaction (retried
     from the start when the store refuses it as stale), holding each account's stream lock."""
     if not context.actor.may_operate:
-        raise permissions.Forbidden("only an operator may forget a customer")
+        raise access.Forbidden("only an operator may forget a customer")
 
     def attempt() -> Forgotten:
         streams = store.streams_with("AccountOpened", "owner", customer)

@@ -22,19 +22,20 @@ from django.db import OperationalError, connection
 
 from eventstore.codec import canonical_json
 from eventstore.transactions import atomic_with_retries
+from gateway.problems import ProblemError
 
 _LOCK_NOT_AVAILABLE = "55P03"
 _LOCK_NAMESPACE = 0x1DE4  # the first key of the advisory locks on idempotency keys (projections use another)
 
 
-class IdempotencyKeyReused(Exception):
-    code = "idempotency_key_reused"
+class IdempotencyKeyReused(ProblemError):
+    status, code = 422, "idempotency_key_reused"
 
 
-class IdempotencyKeyInUse(Exception):
+class IdempotencyKeyInUse(ProblemError):
     """The first request with this key is still running (we waited past lock_timeout)."""
 
-    code = "idempotency_key_in_use"
+    status, code = 409, "idempotency_key_in_use"
 
 
 @dataclass(frozen=True, slots=True)

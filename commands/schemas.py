@@ -76,19 +76,6 @@ class TransferAccepted(Schema):
     correlation_id: str
 
 
-class Problem(Schema):
-    """RFC 9457 problem details; `code` is stable, `errors` lists field problems, a 409 adds the versions."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict[str, Any]] | None = None
-    expected_version: int | None = None
-    actual_version: int | None = None
-
-
 class PageQuery(Schema):
     cursor: str | None = Field(None, description="`next_cursor` of the previous page")
     limit: int = Field(50, ge=1, le=500)
@@ -97,10 +84,6 @@ class PageQuery(Schema):
 class PointQuery(Schema):
     version: int | None = Field(None, ge=1, description="the state after this version")
     at: str | None = Field(None, description="ISO 8601 date-time: the state at that moment")
-
-
-# The error answers every authenticated endpoint documents in the OpenAPI.
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 415, 422, 429, 503), Problem)
 
 
 class EventOut(Schema):

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from commands import permissions
-from commands.domain import accounts
+from commands.domain import access, accounts
+from commands.domain.access import Actor
 from commands.domain.accounts import Account
 from commands.domain.errors import AccountNotFound
-from commands.permissions import Actor
 from commands.services import load_account
 from eventstore import store
 from eventstore.records import Recorded
@@ -36,10 +35,10 @@ def account_state(
     Raises AccountNotFound when the account does not exist, did not exist yet at that point, or is
     another customer's.
     """
-    permissions.require_reader(actor)
+    access.require_reader(actor)
     stream = accounts.account_stream(account_id)
     current = load_account(stream)
-    permissions.require_access(actor, account_id, current.state)
+    access.require_access(actor, account_id, current.state)
     loaded = current if version is None and at is None else load_account(stream, until_version=version, until_time=at)
     history = loaded.history
     if history.version == 0 or history.recorded_at is None:
@@ -49,7 +48,7 @@ def account_state(
 
 def account_events(*, account_id: UUID, actor: Actor, after_version: int, limit: int) -> list[Recorded]:
     """Up to `limit` events of the account's stream after `after_version`, oldest first."""
-    permissions.require_reader(actor)
+    access.require_reader(actor)
     stream = accounts.account_stream(account_id)
-    permissions.require_access(actor, account_id, load_account(stream).state)
+    access.require_access(actor, account_id, load_account(stream).state)
     return store.load_range(stream, after_version=after_version, limit=limit)

@@ -23,16 +23,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 from uuid import UUID
 
 from django.db import transaction
 
-from commands import permissions
-from commands.domain import accounts
+from commands.domain import access, accounts
+from commands.domain.access import Actor
 from commands.domain.accounts import Account, AccountCommand
 from commands.domain.errors import AccountNotFound
-from commands.permissions import Actor
 from eventstore import store
 from eventstore.codec import load as load_dataclass
 from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StaleTransaction, StreamAppend, StreamHistory
@@ -42,6 +41,7 @@ from projections.jobs import schedule_catch_up
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 T = TypeVar("T")
+C = TypeVar("C", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,18 @@ class CommandContext:
 
 
 @dataclass(frozen=True, slots=True)
+class Draft(Generic[C]):
+    """A command to complete from its account's state as loaded: an amount typed as text needs the account's
+    currency. The service builds it under the stream's lock, after the access check, so a command reads its
+    stream once. `build` may raise DomainError: a refusal like any other, nothing stored."""
+
+    name: str
+    account_id: UUID
+    build: Callable[[Account], C]
+    to_account: UUID | None = None  # a transfer's other account
+
+
+@dataclass(frozen=True, slots=True)
 class AccountResult:
     account_id: UUID
     version: int
@@ -82,49 +94,64 @@ class TransferResult:
 def account_open(*, command: accounts.OpenAccount, context: CommandContext) -> AccountResult:
     """Open an account. Retrying with the same account id is a no-op that returns the account as it is."""
     if context.actor.is_customer_only and command.owner != context.actor.username:
-        raise permissions.Forbidden("customers open accounts for themselves only")
+        raise access.Forbidden("customers open accounts for themselves only")
     return _execute(command, context, expected_version=None, check_access=False)
 
 
 def account_deposit(
-    *, command: accounts.Deposit, context: CommandContext, expected_version: int | None = None
+    *, command: accounts.Deposit | Draft[accounts.Deposit], context: CommandContext, expected_version: int | None = None
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def account_withdraw(
-    *, command: accounts.Withdraw, context: CommandContext, expected_version: int | None = None
+    *,
+    command: accounts.Withdraw | Draft[accounts.Withdraw],
+    context: CommandContext,
+    expected_version: int | None = None,
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def account_freeze(
-    *, command: accounts.Freeze, context: CommandContext, expected_version: int | None = None
+    *,
+    command: accounts.Freeze | Draft[accounts.Freeze],
+    context: CommandContext,
+    expected_version: int | None = None,
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def account_unfreeze(
-    *, command: accounts.Unfreeze, context: CommandContext, expected_version: int | None = None
+    *,
+    command: accounts.Unfreeze | Draft[accounts.Unfreeze],
+    context: CommandContext,
+    expected_version: int | None = None,
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def account_close(
-    *, command: accounts.Close, context: CommandContext, expected_version: int | None = None
+    *,
+    command: accounts.Close | Draft[accounts.Close],
+    context: CommandContext,
+    expected_version: int | None = None,
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def account_change_holder(
-    *, command: accounts.ChangeHolderDetails, context: CommandContext, expected_version: int | None = None
+    *,
+    command: accounts.ChangeHolderDetails | Draft[accounts.ChangeHolderDetails],
+    context: CommandContext,
+    expected_version: int | None = None,
 ) -> AccountResult:
     return _execute(command, context, expected_version)
 
 
 def transfer_execute(
     *,
-    command: accounts.Transfer,
+    command: accounts.Transfer | Draft[accounts.Transfer],
     context: CommandContext,
     from_expected_version: int | None = None,
     to_expected_version: int | None = None,
@@ -133,19 +160,21 @@ def transfer_execute(
 
     A customer may transfer only out of their own account, to any open account whose id they know.
     """
-    permissions.require_command(context.actor, "Transfer")
-    source_stream = accounts.account_stream(command.from_account)
-    target_stream = accounts.account_stream(command.to_account)
+    access.require_command(context.actor, "Transfer")
+    from_account, to_account = _parties(command)
+    source_stream = accounts.account_stream(from_account)
+    target_stream = accounts.account_stream(to_account)
 
     def attempt() -> TransferResult:
         store.lock_streams([source_stream, target_stream])
         loaded_source, loaded_target = load_account(source_stream), load_account(target_stream)
         source, target = loaded_source.history, loaded_target.history
         source_state, target_state = loaded_source.state, loaded_target.state
-        permissions.require_access(context.actor, command.from_account, source_state)
+        access.require_access(context.actor, from_account, source_state)
         _check_expected(source_stream, from_expected_version, source)
         _check_expected(target_stream, to_expected_version, target)
-        sent, received = accounts.decide_transfer(command, source_state, target_state)
+        transfer = command.build(source_state) if isinstance(command, Draft) else command
+        sent, received = accounts.decide_transfer(transfer, source_state, target_state)
         result = store.append_streams(
             [
                 StreamAppend(
@@ -155,14 +184,11 @@ def transfer_execute(
                     target_stream, [received], target.version, _snapshot(target_state, [received]), target_state.owner
                 ),
             ],
-            metadata=context.metadata(command),
+            metadata=context.metadata(transfer),
         )
         transaction.on_commit(schedule_catch_up)
-        versions = {
-            command.from_account: result.versions[source_stream],
-            command.to_account: result.versions[target_stream],
-        }
-        return TransferResult(command.transfer_id, versions, result.position, context.correlation_id)
+        versions = {from_account: result.versions[source_stream], to_account: result.versions[target_stream]}
+        return TransferResult(transfer.transfer_id, versions, result.position, context.correlation_id)
 
     strict = from_expected_version is not None or to_expected_version is not None
     return _with_retries(attempt, strict=strict)
@@ -175,10 +201,10 @@ def account_access(actor: Actor, account_id: UUID, command_name: str) -> str:
     Raises Forbidden (the role may not issue it at all) or AccountNotFound (missing, or another customer's:
     the same answer, so ids cannot be probed). The service checks again against the state it loads.
     """
-    permissions.require_command(actor, command_name)
+    access.require_command(actor, command_name)
     opened = store.load(accounts.account_stream(account_id), until_version=1).events
     event = opened[0].event if opened else None
-    if not isinstance(event, accounts.AccountOpened) or not permissions.may_see(actor, event.owner):
+    if not isinstance(event, accounts.AccountOpened) or not access.may_see(actor, event.owner):
         raise AccountNotFound(f"account {account_id} does not exist", account_id=account_id)
     return event.currency
 
@@ -219,26 +245,35 @@ def _fold(history: StreamHistory, start: Account) -> Account:
     return accounts.fold([cast(accounts.AccountEvent, recorded.event) for recorded in history.events], start)
 
 
+def _parties(command: accounts.Transfer | Draft[accounts.Transfer]) -> tuple[UUID, UUID]:
+    if isinstance(command, Draft):
+        assert command.to_account is not None, "a transfer's draft names both accounts"
+        return command.account_id, command.to_account
+    return command.from_account, command.to_account
+
+
 def _execute(
-    command: AccountCommand,
+    draft: AccountCommand | Draft[AccountCommand],
     context: CommandContext,
     expected_version: int | None,
     *,
     check_access: bool = True,
 ) -> AccountResult:
-    permissions.require_command(context.actor, type(command).__name__)
-    stream = accounts.account_stream(command.account_id)
+    access.require_command(context.actor, draft.name if isinstance(draft, Draft) else type(draft).__name__)
+    account_id = draft.account_id
+    stream = accounts.account_stream(account_id)
 
     def attempt() -> AccountResult:
         store.lock_streams([stream])
         loaded = load_account(stream)
         history, state = loaded.history, loaded.state
         if check_access:
-            permissions.require_access(context.actor, command.account_id, state)
+            access.require_access(context.actor, account_id, state)
         _check_expected(stream, expected_version, history)
+        command = draft.build(state) if isinstance(draft, Draft) else draft
         events = accounts.decide(command, state)
         if not events:
-            return AccountResult(command.account_id, history.version, history.position, context.correlation_id)
+            return AccountResult(account_id, history.version, history.position, context.correlation_id)
         result = store.append(
             stream,
             events,
@@ -248,7 +283,7 @@ def _execute(
             subject=command.owner if isinstance(command, accounts.OpenAccount) else state.owner,
         )
         transaction.on_commit(schedule_catch_up)
-        return AccountResult(command.account_id, result.version, result.position, context.correlation_id)
+        return AccountResult(account_id, result.version, result.position, context.correlation_id)
 
     return _with_retries(attempt, strict=expected_version is not None)
 

@@ -97,7 +97,7 @@ OWNER_COMMANDS = frozenset({"migrate", "import_events"})
 
 
 def owner_url(environ: Mapping[str, str], run_env: Mapping[str, str], argv: list[str]) -> str | None:
-    """DATABASE_OWNER_URL when `argv` runs an owner command (config.database_roles): from the environment, else
+    """DATABASE_OWNER_URL when `argv` runs an owner command (eventstore.database_roles): from the environment, else
     from `.run/env` when the database URL comes from there too. None otherwise: use DATABASE_URL."""
     if len(argv) < 2 or argv[1] not in OWNER_COMMANDS:
         return None

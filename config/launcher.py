@@ -30,11 +30,11 @@ from types import FrameType
 
 import psycopg
 
-from config import database_roles
 from config.embedded import EmbeddedPostgres, EmbeddedRedis, ServiceError
 from config.env import flag
 from config.leftovers import stop_leftovers
 from config.supervisor import Supervised, Supervisor
+from eventstore import database_roles
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_USERS = "admin (superuser), teller, auditor, operator, alice and bob (customers)"

@@ -41,7 +41,7 @@ LEDGER_TOKEN_KEY = (
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 _database_url, _redis_url = service_urls(os.environ, _run_env)
-# `manage.py migrate` and `import_events` run as the owner role where there is one (config.database_roles).
+# `manage.py migrate` and `import_events` run as the owner role where there is one (eventstore.database_roles).
 _database_url = owner_url(os.environ, _run_env, sys.argv) or _database_url
 if not _database_url:
     raise SettingError("DATABASE_URL is not set (make run starts an embedded PostgreSQL and writes .run/env)")
@@ -80,14 +80,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_rq",
+    "ninja",
     "eventstore",
     "commands",
     "projections",
+    "gateway",  # after the apps whose permissions its role groups hold (see gateway.apps)
+    "web",
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequestIdentityMiddleware",
-    "config.csp.ContentSecurityPolicyMiddleware",
+    "gateway.middleware.RequestIdentityMiddleware",
+    "gateway.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,7 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "config.middleware.ApiGuardMiddleware",
+    "gateway.middleware.ApiGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,7 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "commands.context_processors.roles",
+                "web.context_processors.roles",
             ],
         },
     },
@@ -184,7 +187,7 @@ LEDGER_PROJECTION_RETRY_MS = env_int("LEDGER_PROJECTION_RETRY_MS", 1000, minimum
 LEDGER_RATE_LIMIT_PER_MINUTE = env_int("LEDGER_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 LEDGER_METRICS_TOKEN = env_str("LEDGER_METRICS_TOKEN", "")
 LEDGER_API_MAX_BODY_BYTES = env_int("LEDGER_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
-# Login throttle (config.login_throttle): failed logins per username, and per address (for sprays across many
+# Login throttle (gateway.login_throttle): failed logins per username, and per address (for sprays across many
 # usernames: much higher, since an office shares one), within the window; the next attempt is refused.
 LEDGER_LOGIN_MAX_FAILURES = env_int("LEDGER_LOGIN_MAX_FAILURES", 9, minimum=1)
 LEDGER_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LEDGER_LOGIN_MAX_FAILURES_PER_ADDRESS", 100, minimum=1)

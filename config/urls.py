@@ -12,9 +12,11 @@ from django.urls import URLPattern, include, path
 from django.views.generic import TemplateView
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
-from config.api import api
-from config.health import healthz, metrics_view, readyz
-from config.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+import commands.api  # noqa: F401  (registers the command endpoints on gateway.routes.router)
+import projections.api  # noqa: F401  (registers the query endpoints)
+from gateway.api import api
+from gateway.health import healthz, metrics_view, readyz
+from gateway.login_throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 
 def _operators_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -36,8 +38,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", include("commands.urls")),
-    path("", include("projections.urls")),
+    path("", include("web.urls")),
     path("api/", api.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

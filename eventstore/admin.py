@@ -17,7 +17,7 @@ ACCOUNT_STREAM_PREFIX = "account-"  # links to the history page (the store itsel
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """No add, change or delete permission for anyone (superusers included), and no bulk actions. Who may view
-    what is Django's: the model's view permission (the auditor and operator roles hold them, commands.roles)."""
+    what is Django's: the model's view permission (the auditor and operator roles hold them, gateway.roles)."""
 
     actions = None
 
@@ -87,7 +87,7 @@ class EventAdmin(ReadOnlyAdmin):
     def stream_history(self, event: Event) -> str:
         if not event.stream_id.startswith(ACCOUNT_STREAM_PREFIX):
             return "—"
-        url = reverse("commands:history", args=[event.stream_id.removeprefix(ACCOUNT_STREAM_PREFIX)])
+        url = reverse("web:history", args=[event.stream_id.removeprefix(ACCOUNT_STREAM_PREFIX)])
         return format_html('<a href="{}">{}</a>', url, event.stream_id)
 
 

@@ -17,11 +17,12 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from commands.domain import money
-from commands.permissions import Actor, Forbidden, actor_of
-from commands.schemas import ERRORS
-from config.problems import problem
-from config.routes import router
+from commands.domain.access import Actor, Forbidden
 from eventstore import store
+from gateway.actors import actor_of
+from gateway.problems import problem
+from gateway.routes import router
+from gateway.schemas import ERRORS
 from projections import selectors, status
 from projections.selectors import BadCursor, Freshness
 

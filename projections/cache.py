@@ -2,7 +2,7 @@
 
 Readers add on a miss (never overwrite), the projector sets after its commit, so a reader cannot put back an
 older row than the projector wrote. Entries expire after TTL_SECONDS to bound any other staleness. Without
-Redis, reads go to the database (config.optional_redis).
+Redis, reads go to the database (gateway.optional_redis).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from uuid import UUID
 
 import redis
 
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 
 TTL_SECONDS = 300
 PREFIX = "ledger:account:"

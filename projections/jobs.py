@@ -17,7 +17,7 @@ import django_rq
 import redis
 from django.db import connection
 
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 from projections import runner
 from projections.registry import PROJECTORS, get
 

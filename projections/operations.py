@@ -232,7 +232,7 @@ def _build_shadow(
 def _create_shadow(cursor: Any, table: str) -> None:
     """The empty shadow copy of `table`, created as the live table's owner (when this session may act as it)
     and given the live table's grants: the swap then leaves owner and privileges as they were, so the roles of
-    config.database_roles keep working after a rebuild. Runs inside the caller's transaction."""
+    eventstore.database_roles keep working after a rebuild. Runs inside the caller's transaction."""
     cursor.execute(
         "SELECT quote_ident(pg_get_userbyid(relowner)), quote_ident(current_user),"
         " pg_get_userbyid(relowner) <> current_user AND pg_has_role(relowner, 'MEMBER')"

@@ -29,7 +29,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 
 from commands.domain import money
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

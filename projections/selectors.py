@@ -14,8 +14,8 @@ from uuid import UUID
 from django.db import connection
 
 from commands.domain import accounts
+from commands.domain.access import Actor, may_see, require_reader
 from commands.domain.errors import AccountNotFound
-from commands.permissions import Actor, may_see, require_reader
 from eventstore import store
 from projections import cache, status
 from projections.projectors import account_summaries, ledger_entries

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
 
-from config.jsonparse import MalformedJSON, parse_strict
 from config.wsgi import application
+from gateway.jsonparse import MalformedJSON, parse_strict
 from tests.api_client import event_count, login
 
 

@@ -15,7 +15,7 @@ import psutil
 import psycopg
 import pytest
 
-from config import database_roles
+from eventstore import database_roles
 from tests.api_client import Http
 from tests.launch import (
     PASSWORD,
@@ -69,7 +69,7 @@ def test_make_run_serves_survives_crashes_and_stops_cleanly_on_ctrl_c(run_dir):
 
 
 def assert_web_and_workers_connect_as_their_roles(run_dir, port: int) -> None:
-    """The least-privilege roles of config.database_roles, not the embedded server's superuser."""
+    """The least-privilege roles of eventstore.database_roles, not the embedded server's superuser."""
     teller = Http(f"http://127.0.0.1:{port}", "teller", PASSWORD)
     status, accounts = teller.call("GET", "/api/accounts")
     assert status == 200, accounts

@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.test import Client
 
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 from tests.api_client import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,15 @@ class DomainError(Exception):
     code: ClassVar[str] = "domain_error"
 
 
+class FieldError(DomainError):
+    """Another domain error, about one input field (an amount in the account's currency, say)."""
+
+    def __init__(self, error: DomainError, field: str) -> None:
+        super().__init__(str(error))
+        self.code = error.code  # type: ignore[misc]
+        self.field = field
+
+
 class InvalidAmount(DomainError):
     code = "invalid_amount"
 

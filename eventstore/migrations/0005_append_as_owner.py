@@ -4,7 +4,7 @@ from django.db import migrations
 
 # events_append runs with its owner's rights (SECURITY DEFINER), so it is the one writer of `events` and
 # `snapshots`: the application's roles need EXECUTE on it and SELECT on the tables, never INSERT or UPDATE
-# (config/database_roles.py grants exactly that). A fixed search_path keeps a caller's objects out of it.
+# (eventstore/database_roles.py grants exactly that). A fixed search_path keeps a caller's objects out of it.
 SIGNATURE = (
     "events_append(text[], integer[], integer[], text[], smallint[], jsonb[], bytea[], jsonb, jsonb[], smallint[])"
 )

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
-from config.tokens import issue_token
+from gateway.tokens import issue_token
 from tests.api_client import PASSWORD, Api, event_count, open_account
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +184,7 @@ def test_a_password_change_revokes_every_token_of_the_user(users):
 def test_revoke_tokens_refuses_every_token_issued_until_then_and_not_later_ones(users):
     from datetime import timedelta as delta
 
-    from commands.models import TokenCutoff
+    from gateway.models import TokenCutoff
 
     teller = User.objects.get(username="teller")
     earlier = Api(Client(), issue_token(teller, now=datetime.now(UTC) - delta(seconds=10))["access"])

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import Client
 from openapi_spec_validator import validate
 
-from config import ratelimit
-from config.optional_redis import optional_redis
+from gateway import ratelimit
+from gateway.optional_redis import optional_redis
 from tests.api_client import PASSWORD, event_count, open_account
 
 

@@ -13,8 +13,8 @@ from django.db import connection
 
 from commands.domain import accounts
 from commands.services import load_account
-from config.optional_redis import optional_redis
 from eventstore import personal, store
+from gateway.optional_redis import optional_redis
 from projections.jobs import catch_up_everything
 from tests.api_client import PASSWORD, deposit, open_account
 from tests.cli import run

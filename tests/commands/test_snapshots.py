@@ -14,8 +14,8 @@ from django.test import override_settings
 
 from commands import selectors, services
 from commands.domain import accounts
+from commands.domain.access import Actor
 from commands.domain.errors import InsufficientFunds
-from commands.permissions import Actor
 from eventstore import store
 from eventstore.models import Snapshot
 

@@ -1,4 +1,4 @@
-"""The least-privilege roles of config.database_roles, set up as `make run` sets them up.
+"""The least-privilege roles of eventstore.database_roles, set up as `make run` sets them up.
 
 Each application role connects for real and is refused every change to the store; it appends through
 events_append (which alone writes events and snapshots); a rebuild run as the worker keeps owners and grants.
@@ -19,9 +19,8 @@ from django.conf import settings
 from django.db import connection
 from psycopg import errors
 
-from config import database_roles
-from config.database_roles import Roles
-from eventstore import store
+from eventstore import database_roles, store
+from eventstore.database_roles import Roles
 from eventstore.records import SnapshotState
 from projections.registry import PROJECTORS
 from tests.eventstore.toy import STATE_SCHEMA, Tally, ToyCredited

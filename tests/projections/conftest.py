@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 from tests.projections.workers import CATCH_UP_SECONDS, Worker
 
 

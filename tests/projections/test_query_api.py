@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 from django.test import Client
 
-from config.optional_redis import optional_redis
+from gateway.optional_redis import optional_redis
 from projections import cache
 from projections.jobs import catch_up_everything
 from tests.api_client import deposit, open_account

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from commands.domain import accounts
-from config.optional_redis import optional_redis
 from eventstore import store
 from eventstore.records import Metadata
+from gateway.optional_redis import optional_redis
 from projections import runner
 from projections.models import AccountSummary, ProjectionCheckpoint
 from projections.registry import PROJECTORS

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from commands import services
 from commands.domain import accounts
-from commands.permissions import Actor
-from commands.roles import ensure_groups
+from commands.domain.access import Actor
+from gateway.roles import ensure_groups
 
 # username -> (role group or None, is_staff, is_superuser). Staff only opens the Django admin's door (the
 # audit trail) and django-rq's dashboard; what anyone may do comes from the role's permissions.

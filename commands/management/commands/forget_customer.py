@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from commands.domain.access import Actor
 from commands.erasure import NothingToForget, customer_forget
-from commands.permissions import Actor
 from commands.services import CommandContext
 
 

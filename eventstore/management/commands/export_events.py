@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from config.progress import ProgressReporter
 from eventstore import exchange, personal
+from eventstore.management.progress import ProgressReporter
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 Run it as an admin (a superuser, or a role with CREATEROLE that owns the database), after `migrate` (and before
 it too, on a database whose objects an admin owns). Passwords come from LEDGER_DB_PASSWORD_OWNER, _WEB and
 _WORKER; a role whose variable is unset keeps the password it has. Idempotent. Exits 1, storing nothing, when
-the connected user may not create roles. See config/database_roles.py and docs/security.md.
+the connected user may not create roles. See eventstore/database_roles.py and docs/security.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from config import database_roles
+from eventstore import database_roles
 from projections.registry import PROJECTORS
 
 

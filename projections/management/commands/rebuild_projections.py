@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from config.progress import ProgressReporter
+from eventstore.management.progress import ProgressReporter
 from projections import operations, registry, status
 from projections.runner import BATCH_SIZE
 

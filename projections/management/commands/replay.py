@@ -14,8 +14,8 @@ from uuid import UUID
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commands.domain import accounts, money
-from config.progress import ProgressReporter
 from eventstore import store
+from eventstore.management.progress import ProgressReporter
 from projections import registry, replay, status
 from projections.operations import OperationError
 

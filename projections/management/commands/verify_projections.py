@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.progress import ProgressReporter
+from eventstore.management.progress import ProgressReporter
 from projections import operations, registry
 
 
