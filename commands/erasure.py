@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from django.db import transaction
-
 from commands.domain import access, accounts
-from commands.services import CommandContext, load_account
+from commands.services import CommandContext, load_account, record
 from eventstore import personal, store
 from eventstore.transactions import atomic_with_retries
-from projections.jobs import schedule_catch_up
 
 
 class NothingToForget(LookupError):
@@ -48,25 +45,13 @@ def customer_forget(*, customer: str, context: CommandContext) -> Forgotten:
         keys = personal.forget(customer)
         if not streams and not keys:
             raise NothingToForget(f"no customer {customer!r} has accounts or personal data here")
-        if any(erased):
-            transaction.on_commit(schedule_catch_up)
         return Forgotten(customer, [account for account in erased if account], keys)
 
     return atomic_with_retries(attempt)
 
 
 def _erase(stream: str, context: CommandContext) -> UUID | None:
-    loaded = load_account(stream)
+    """Record the erasure on one account (its lock is held); its id, or None when it was erased before."""
     account_id = UUID(stream.removeprefix(accounts.STREAM_PREFIX))
     command = accounts.EraseHolderDetails(account_id=account_id, now=datetime.now(UTC))
-    events = accounts.decide(command, loaded.state)
-    if not events:
-        return None
-    store.append(
-        stream,
-        events,
-        expected_version=loaded.history.version,
-        metadata=context.metadata(command),
-        subject=loaded.state.owner,
-    )
-    return account_id
+    return account_id if record(stream, load_account(stream), command, context) else None

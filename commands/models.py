@@ -36,6 +36,7 @@ class Access(models.Model):
 
     class Meta:
         managed = False
+        verbose_name_plural = "access"  # not "accesss"
         default_permissions = ()
         permissions = [
             ("command_any_account", "Issue commands on any account"),

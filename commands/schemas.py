@@ -1,12 +1,16 @@
-"""Wire shapes of the command API (DESIGN.md section 11). Unknown fields are refused (400)."""
+"""Wire shapes of the command API (docs/conventions.md, "Names and wire shapes"). Unknown fields are refused (400)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
+
+from gateway.schemas import DateTime, EventOut
+
+_AMOUNT = "a decimal string with the currency's decimals, like every amount in this API"
 
 
 class Strict(Schema):
@@ -19,9 +23,9 @@ class TokenIn(Strict):
 
 
 class TokenOut(Schema):
-    access: str
-    token_type: str = "Bearer"
-    expires_in: int
+    access: str = Field(description="a JWT: send it as `Authorization: Bearer <access>`")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="seconds until the token expires")
 
 
 class OpenAccountIn(Strict):
@@ -62,18 +66,23 @@ class TransferIn(Strict):
     to_expected_version: int | None = Field(None, ge=0)
 
 
+_POSITION = "the global position of the last event written: pass it as `min_position` to read your write"
+
+
 class AccountAccepted(Schema):
     account_id: UUID
-    version: int
-    position: int
-    correlation_id: str
+    version: int = Field(description="the account stream's new version (also the `ETag`)")
+    position: int = Field(description=_POSITION)
+    correlation_id: str = Field(description="the request's correlation id, in every event's metadata")
 
 
 class TransferAccepted(Schema):
     transfer_id: UUID
-    versions: dict[str, int]
-    position: int
-    correlation_id: str
+    versions: dict[UUID, int] = Field(
+        description="each account's new stream version, keyed by account id: the source and the destination"
+    )
+    position: int = Field(description=_POSITION)
+    correlation_id: str = Field(description="the request's correlation id, in every event's metadata")
 
 
 class PageQuery(Schema):
@@ -86,33 +95,23 @@ class PointQuery(Schema):
     at: str | None = Field(None, description="ISO 8601 date-time: the state at that moment")
 
 
-class EventOut(Schema):
-    position: int
-    stream_id: str
-    version: int
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: str
-    hash: str
-
-
 class EventPage(Schema):
-    items: list[EventOut]
-    next_cursor: str | None
+    items: list[EventOut] = Field(description="oldest first")
+    next_cursor: str | None = Field(description="pass it back as `cursor` for the next page; null on the last page")
 
 
 class AccountStateOut(Schema):
+    """The account folded from its events up to a version or a moment."""
+
     account_id: UUID
-    version: int
-    position: int
-    recorded_at: str
-    status: str
-    balance: str
-    currency: str
-    overdraft_limit: str
-    owner: str
+    version: int = Field(description="the last event folded in")
+    position: int = Field(description="that event's global position")
+    recorded_at: DateTime = Field(description="that event's moment")
+    status: Literal["open", "frozen", "closed"]
+    balance: str = Field(description=_AMOUNT)
+    currency: str = Field(description="ISO 4217 code")
+    overdraft_limit: str = Field(description=_AMOUNT)
+    owner: str = Field(description="username of the account's owner")
     holder_name: str
     email: str
-    frozen_reason: str
+    frozen_reason: str = Field(description="empty unless frozen")

@@ -34,7 +34,15 @@ from commands.domain.accounts import Account, AccountCommand
 from commands.domain.errors import AccountNotFound
 from eventstore import store
 from eventstore.codec import load as load_dataclass
-from eventstore.records import ConcurrencyError, Metadata, SnapshotState, StaleTransaction, StreamAppend, StreamHistory
+from eventstore.records import (
+    AppendResult,
+    ConcurrencyError,
+    Metadata,
+    SnapshotState,
+    StaleTransaction,
+    StreamAppend,
+    StreamHistory,
+)
 from eventstore.transactions import atomic_with_retries
 from projections.jobs import schedule_catch_up
 
@@ -271,21 +279,34 @@ def _execute(
             access.require_access(context.actor, account_id, state)
         _check_expected(stream, expected_version, history)
         command = draft.build(state) if isinstance(draft, Draft) else draft
-        events = accounts.decide(command, state)
-        if not events:
+        result = record(stream, loaded, command, context)
+        if result is None:
             return AccountResult(account_id, history.version, history.position, context.correlation_id)
-        result = store.append(
-            stream,
-            events,
-            expected_version=history.version,
-            metadata=context.metadata(command),
-            snapshot=_snapshot(state, events),
-            subject=command.owner if isinstance(command, accounts.OpenAccount) else state.owner,
-        )
-        transaction.on_commit(schedule_catch_up)
         return AccountResult(account_id, result.version, result.position, context.correlation_id)
 
     return _with_retries(attempt, strict=expected_version is not None)
+
+
+def record(stream: str, loaded: LoadedAccount, command: AccountCommand, context: CommandContext) -> AppendResult | None:
+    """Decide `command` on the state as loaded and append what it causes, with the snapshot when one is due, and
+    wake the read models after the commit; None when it causes nothing (it has already taken effect).
+
+    Runs in the caller's transaction, which holds the stream's lock (store.lock_streams) and loaded it. Raises
+    DomainError (nothing stored), ConcurrencyError, StaleTransaction.
+    """
+    events = accounts.decide(command, loaded.state)
+    if not events:
+        return None
+    result = store.append(
+        stream,
+        events,
+        expected_version=loaded.history.version,
+        metadata=context.metadata(command),
+        snapshot=_snapshot(loaded.state, events),
+        subject=command.owner if isinstance(command, accounts.OpenAccount) else loaded.state.owner,
+    )
+    transaction.on_commit(schedule_catch_up)
+    return result
 
 
 def _with_retries(attempt: Callable[[], T], *, strict: bool) -> T:

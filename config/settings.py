@@ -163,7 +163,7 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Every Redis client gets timeouts: a paused Redis must be an error, not a hang (PITFALLS.md).
+# Every Redis client gets timeouts: a paused Redis must be an error, not a hang (docs/pitfalls.md, "Redis and RQ").
 REDIS_SOCKET_TIMEOUT = 2.0
 CACHES = {
     "default": {

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import URLPattern, include, path
 from django.views.generic import TemplateView
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
@@ -32,10 +34,30 @@ def _rq_dashboard() -> list[URLPattern]:
     return guarded + get_admin_urlpatterns(view_wrapper=_operators_only)
 
 
+def _favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links (the admin's pages link none): the SVG answers."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))  # at request time: the manifest names the file
+
+
+def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404.html with the reason a view gave (`Http404("no such account")`) as `exception`, and none otherwise.
+
+    Django's own view passes the exception's class name when there is no message ("Http404", "Resolver404"),
+    which is no reason a person can use; the page then says something general instead."""
+    reason = exception.args[0] if exception.args and isinstance(exception.args[0], str) else ""
+    return render(request, "404.html", {"exception": reason, "request_path": request.path}, status=404)
+
+
+handler404 = _not_found
+
+# The admin is the audit trail (docs/conventions.md, "Pages"): its titles say so, here and nowhere else.
+admin.site.site_header = admin.site.site_title = "Ledger audit trail"
+admin.site.index_title = "Events, read models and operator actions"
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", _favicon),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("web.urls")),

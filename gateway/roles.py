@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The permission that makes a user hold the role (commands.permissions.actor_for); the rest of ROLES[role]
+# The permission that makes a user hold the role (gateway.actors.actor_for); the rest of ROLES[role]
 # are what the role's group also gets (the admin audit trail's view permissions).
 MARKS: dict[str, str] = {
     "teller": "commands.command_any_account",

@@ -1,8 +1,11 @@
 """The query API: reads only read models (temporal queries live with the commands: they fold the stream).
 
-Every answer carries the projection position it reflects (`projection_position`, and the
-`X-Projection-Position` header). `min_position=P` waits up to 2 s for the projector to reach a command's
-position, then answers anyway with `stale: true`.
+The account reads (list, summary, ledger) carry the projection position they reflect (`projection_position`,
+and the `X-Projection-Position` header). `min_position=P` waits up to 2 s for the projector to reach a
+command's position, then answers anyway with `stale: true`.
+
+Answers built here go out as a ready HttpResponse, which ninja does not validate (the hot reads pay for no
+pydantic); the schemas in projections/schemas.py document them, and tests/test_openapi.py holds the two together.
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Schema
+from ninja import Query
 from ninja.errors import HttpError
-from pydantic import Field
 
 from commands.domain import money
 from commands.domain.access import Actor, Forbidden
@@ -24,33 +26,25 @@ from gateway.problems import problem
 from gateway.routes import router
 from gateway.schemas import ERRORS
 from projections import selectors, status
+from projections.schemas import (
+    AccountDetail,
+    AccountPage,
+    EventsQuery,
+    GlobalEventPage,
+    LedgerPage,
+    LedgerQuery,
+    ListQuery,
+    NotificationPage,
+    NotificationQuery,
+    ProjectorStatusOut,
+    ReadQuery,
+)
 from projections.selectors import BadCursor, Freshness
 
 TAGS = ["queries"]
 
 
-class ListQuery(Schema):
-    q: str = Field("", max_length=200, description="words or an account id prefix; prefix matching")
-    status: str = Field("", pattern="^(|open|frozen|closed)$")
-    cursor: str | None = None
-    limit: int = Field(50, ge=1, le=500)
-
-
-class ReadQuery(Schema):
-    min_position: int | None = Field(None, ge=0, description="wait (up to 2 s) until this command's effect is in")
-
-
-class LedgerQuery(ReadQuery):
-    cursor: str | None = None
-    limit: int = Field(50, ge=1, le=500)
-
-
-class EventsQuery(Schema):
-    after_position: int = Field(0, ge=0)
-    limit: int = Field(50, ge=1, le=500)
-
-
-@router.get("/accounts", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+@router.get("/accounts", tags=TAGS, response={200: AccountPage, **ERRORS})
 def account_list(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
     """Search accounts (holder name, email, id prefix, references); customers see their own."""
     fresh = selectors.wait_for("account_search", None)
@@ -68,7 +62,7 @@ def account_list(request: HttpRequest, query: Query[ListQuery]) -> HttpResponse:
     return _answer(body, fresh)
 
 
-@router.get("/accounts/{account_id}", tags=TAGS, response={200: dict[str, Any], 304: None, **ERRORS})
+@router.get("/accounts/{account_id}", tags=TAGS, response={200: AccountDetail, 304: None, **ERRORS})
 def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuery]) -> HttpResponse:
     """One account's summary. `ETag` is its version; `If-None-Match` with it answers 304."""
     actor = actor_of(request)
@@ -85,7 +79,7 @@ def account_detail(request: HttpRequest, account_id: UUID, query: Query[ReadQuer
     return response
 
 
-@router.get("/accounts/{account_id}/ledger", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+@router.get("/accounts/{account_id}/ledger", tags=TAGS, response={200: LedgerPage, **ERRORS})
 def account_ledger(request: HttpRequest, account_id: UUID, query: Query[LedgerQuery]) -> HttpResponse:
     """Money movements, newest first, with the running balance."""
     actor = actor_of(request)
@@ -99,7 +93,7 @@ def account_ledger(request: HttpRequest, account_id: UUID, query: Query[LedgerQu
     return _answer({"items": [_entry(item) for item in items], "next_cursor": next_cursor}, fresh)
 
 
-@router.get("/events", tags=TAGS, response={200: dict[str, Any], **ERRORS})
+@router.get("/events", tags=TAGS, response={200: GlobalEventPage, **ERRORS})
 def events(request: HttpRequest, query: Query[EventsQuery]) -> HttpResponse:
     """The global log in reader order, where positions only go up (tellers, auditors). Page with the last
     item's position: no event can ever appear at or below a position this endpoint has returned."""
@@ -109,30 +103,6 @@ def events(request: HttpRequest, query: Query[EventsQuery]) -> HttpResponse:
     body = {"items": [event.as_json() for event in items], "head_position": store.head_position()}
     body["next_cursor"] = str(items[-1].position) if len(items) == query.limit else None
     return _json(body)
-
-
-class NotificationQuery(Schema):
-    status: str = Field("", pattern="^(|pending|sending|sent|failed)$")
-    cursor: str | None = None
-    limit: int = Field(50, ge=1, le=500)
-
-
-class NotificationOut(Schema):
-    id: int
-    position: int = Field(description="of the event that caused it")
-    kind: str = Field(description="large_withdrawal or large_transfer")
-    account_id: UUID
-    amount: str = Field(description="a decimal string, like every amount in this API")
-    currency: str
-    status: str = Field(description="pending, sending, sent or failed")
-    attempts: int
-    last_error: str
-    sent_at: str | None
-
-
-class NotificationPage(Schema):
-    items: list[NotificationOut]
-    next_cursor: str | None
 
 
 @router.get("/notifications", tags=TAGS, response={200: NotificationPage, **ERRORS})
@@ -155,7 +125,7 @@ def _notification(item: dict[str, Any]) -> dict[str, Any]:
     return item | {"amount": money.format_amount(item["amount"], item["currency"]), "sent_at": sent_at}
 
 
-@router.get("/projections", tags=TAGS, response={200: list[dict[str, Any]], **ERRORS})
+@router.get("/projections", tags=TAGS, response={200: list[ProjectorStatusOut], **ERRORS})
 def projections(request: HttpRequest) -> HttpResponse:
     """Each projector: status (running, idle, failed, rebuilding), checkpoint, head, lag, last error."""
     actor = actor_of(request)

@@ -74,6 +74,7 @@ class AccountSummary(models.Model):
 
     class Meta:
         db_table = "account_summaries"
+        verbose_name_plural = "account summaries"
 
     def __str__(self) -> str:
         return f"{self.holder_name} ({self.account_id})"
@@ -97,6 +98,7 @@ class LedgerEntry(models.Model):
 
     class Meta:
         db_table = "ledger_entries"
+        verbose_name_plural = "ledger entries"
         constraints = [models.UniqueConstraint(fields=["account_id", "version"], name="ledger_account_version")]
 
     def __str__(self) -> str:
@@ -132,6 +134,7 @@ class AccountSearch(models.Model):
 
     class Meta:
         db_table = "account_search"
+        verbose_name_plural = "account search"  # one index, not "searchs"
         indexes = [GinIndex(fields=["document"], name="account_search_document")]
 
     def __str__(self) -> str:

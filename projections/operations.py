@@ -20,12 +20,11 @@ from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
-from projections import cache, oracle
+from projections import cache, checkpoints, oracle
 from projections.models import OperatorAction
 from projections.oracle import Difference, Differences
 from projections.projector import Projector
-from projections.runner import BATCH_SIZE, catch_up, drain, ensure_checkpoint, lock_blocking, lock_key
-from projections.status import checkpoint
+from projections.runner import BATCH_SIZE, catch_up, drain, lock_blocking, lock_key
 from projections.target import SHADOW, SHADOW_SUFFIX
 
 Progress = Callable[[int], None]
@@ -48,12 +47,7 @@ def retry(projector: Projector, *, user: str) -> None:
     """Clear a failure so the next catch-up tries the failed event again (after a fix was deployed)."""
     with transaction.atomic():
         failed = _failed_position(projector.name)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE projection_checkpoints SET failed_position = NULL, failed_event_type = '', last_error = ''"
-                " WHERE name = %s",
-                [projector.name],
-            )
+        checkpoints.clear_failure(projector.name)
         record(user, "retry", projector.name, failed_position=failed)
 
 
@@ -66,12 +60,7 @@ def skip(projector: Projector, *, position: int, user: str) -> None:
         failed = _failed_position(projector.name)
         if failed != position:
             raise OperationError(f"{projector.name} is not failed at position {position} (failed at: {failed})")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE projection_checkpoints SET position = %s, failed_position = NULL,"
-                " failed_event_type = '', last_error = '' WHERE name = %s",
-                [position, projector.name],
-            )
+        checkpoints.clear_failure(projector.name, skip_to=position)
         record(user, "skip", projector.name, position=position)
 
 
@@ -102,7 +91,7 @@ def rebuild(
 def _rebuild(
     projector: Projector, shadow_name: str, user: str, batch_size: int, progress: Progress | None
 ) -> RebuildResult:
-    _set_rebuilding(projector.name, True)
+    checkpoints.set_rebuilding(projector.name, True)
     try:
         events = _build_shadow(projector, shadow_name, batch_size, progress)
         with transaction.atomic():
@@ -110,22 +99,16 @@ def _rebuild(
             events += drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, attempts=1)
             _raise_if_failed(shadow_name)
             _swap_tables(projector)
-            done = checkpoint(shadow_name)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE projection_checkpoints SET position = %s, failed_position = NULL,"
-                    " failed_event_type = '', last_error = '', error_position = NULL, error_count = 0,"
-                    " retry_at = NULL, rebuilding = false, applied_events = applied_events + %s WHERE name = %s",
-                    [done, events, projector.name],
-                )
-                cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
+            done = checkpoints.position(shadow_name)
+            checkpoints.take_over(projector.name, done, events)
+            checkpoints.drop(shadow_name)
             record(user, "rebuild", projector.name, events=events, position=done)
             if "account_summaries" in projector.tables:
                 transaction.on_commit(cache.clear)
         return RebuildResult(projector.name, events, done)
     except BaseException:
         _drop_shadow(projector, shadow_name)
-        _set_rebuilding(projector.name, False)
+        checkpoints.set_rebuilding(projector.name, False)
         raise
 
 
@@ -161,13 +144,13 @@ def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Prog
 
 
 def _verify(projector: Projector, batch_size: int, progress: Progress | None) -> VerifyResult:
-    result = VerifyResult(projector.name, checkpoint(projector.name))
+    result = VerifyResult(projector.name, checkpoints.position(projector.name))
     shadow_name = projector.name + SHADOW_SUFFIX + "verify"
     try:
         _build_shadow(projector, shadow_name, batch_size, progress, until=result.checkpoint)
         with transaction.atomic():
             lock_blocking(projector.name)  # hold the live tables still at one checkpoint while comparing
-            result.checkpoint = checkpoint(projector.name)
+            result.checkpoint = checkpoints.position(projector.name)
             drain(
                 projector,
                 target=SHADOW,
@@ -217,7 +200,7 @@ def _build_shadow(
     with transaction.atomic(), connection.cursor() as cursor:
         for table in projector.tables:
             _create_shadow(cursor, table)
-        ensure_checkpoint(shadow_name)
+        checkpoints.ensure(shadow_name)
     total = 0
     while applied := catch_up(
         projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=until, attempts=1
@@ -303,27 +286,17 @@ def _drop_shadow(projector: Projector, shadow_name: str) -> None:
     with connection.cursor() as cursor:
         for table in projector.tables:
             cursor.execute(f'DROP TABLE IF EXISTS "{table}{SHADOW_SUFFIX}"')
-        cursor.execute("DELETE FROM projection_checkpoints WHERE name = %s", [shadow_name])
+    checkpoints.drop(shadow_name)
 
 
 def _failed_position(name: str) -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT failed_position FROM projection_checkpoints WHERE name = %s", [name])
-        row = cursor.fetchone()
-    if row is None:
+    at = checkpoints.read(name)
+    if at is None:
         raise OperationError(f"{name} has never run")
-    return row[0]  # type: ignore[no-any-return]
+    return at.failed_position
 
 
 def _raise_if_failed(shadow_name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT failed_position, last_error FROM projection_checkpoints WHERE name = %s", [shadow_name])
-        row = cursor.fetchone()
-    if row and row[0] is not None:
-        raise OperationError(f"the event at position {row[0]} failed to apply: {row[1]}")
-
-
-def _set_rebuilding(name: str, value: bool) -> None:
-    ensure_checkpoint(name)
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE projection_checkpoints SET rebuilding = %s WHERE name = %s", [value, name])
+    at = checkpoints.read(shadow_name)
+    if at and at.failed_position is not None:
+        raise OperationError(f"the event at position {at.failed_position} failed to apply: {at.last_error}")

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection, transaction
 
 from eventstore import store
+from projections import checkpoints
 from projections.operations import OperationError, record
 from projections.projector import Projector
-from projections.runner import BATCH_SIZE, ensure_checkpoint, lock_blocking
-from projections.status import checkpoint
+from projections.runner import BATCH_SIZE, lock_blocking
 from projections.target import LIVE
 
 
@@ -42,7 +41,7 @@ class ReplayPlan:
 
 
 def plan(projector: Projector, *, first: int, last: int) -> ReplayPlan:
-    reached = checkpoint(projector.name)
+    reached = checkpoints.position(projector.name)
     skipped = store.count_between(reached, first) if first > reached else 0
     return ReplayPlan(projector.name, first, last, reached, store.count_between(first - 1, last + 1), skipped)
 
@@ -69,31 +68,18 @@ def replay(
             f" position {first} are not applied yet, and replaying from {first} would leave them out; replay from"
             f" {intended.checkpoint + 1} instead, or pass --force to skip them for this projector"
         )
-    ensure_checkpoint(projector.name)
+    checkpoints.ensure(projector.name)
     total, after = 0, first - 1
     while events := store.read_range(first, last, after=after, limit=batch_size):
         with transaction.atomic(), connection.cursor() as cursor:
             lock_blocking(projector.name)
-            reached = checkpoint(projector.name)
+            reached = checkpoints.position(projector.name)
             projector.apply(cursor, events, LIVE, replay=True)
             if events[-1].position > reached:
-                _advance(
-                    cursor, projector.name, reached, events[-1].position, sum(e.position > reached for e in events)
-                )
+                newly = sum(event.position > reached for event in events)
+                checkpoints.advance_replayed(cursor, projector.name, reached, events[-1].position, newly)
         total, after = total + len(events), events[-1].position
         if progress:
             progress(total)
     record(user, "replay", projector.name, first=first, last=last, events=total, skipped=intended.skipped)
     return total
-
-
-def _advance(cursor: Any, name: str, reached: int, position: int, newly_applied: int) -> None:
-    """Move the checkpoint from `reached` to `position`, as the runner would have; a failure (or a pending
-    retry) at an event now applied is cleared."""
-    cursor.execute(
-        "UPDATE projection_checkpoints SET position = %s, applied_events = applied_events + %s, updated_at = now(),"
-        " failed_position = CASE WHEN failed_position <= %s THEN NULL ELSE failed_position END,"
-        " error_position = CASE WHEN error_position <= %s THEN NULL ELSE error_position END"
-        " WHERE name = %s AND position = %s",
-        [position, newly_applied, position, position, name, reached],
-    )

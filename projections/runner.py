@@ -27,6 +27,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from eventstore import store
 from eventstore.records import Recorded, UndecodableEvent
+from projections import checkpoints
 from projections.projector import Projector
 from projections.target import LIVE, Target
 
@@ -60,16 +61,6 @@ def lock_key(checkpoint_name: str) -> int:
     return zlib.crc32(checkpoint_name.encode()) & 0x7FFFFFFF
 
 
-def ensure_checkpoint(name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO projection_checkpoints (name, position, applied_events, failed_event_type,"
-            " last_error, rebuilding, error_count, updated_at) VALUES (%s, 0, 0, '', '', false, 0, now())"
-            " ON CONFLICT (name) DO NOTHING",
-            [name],
-        )
-
-
 def catch_up(
     projector: Projector,
     *,
@@ -90,7 +81,7 @@ def catch_up(
     raised: the caller tries again later.
     """
     name = checkpoint_name or projector.name
-    ensure_checkpoint(name)
+    checkpoints.ensure(name)
     try:
         return _catch_up(projector, target, name, batch_size, until, attempts or settings.LEDGER_PROJECTION_ATTEMPTS)
     except Exception as exc:
@@ -105,16 +96,11 @@ def _catch_up(
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key(name)])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(
-            "SELECT position, failed_position, last_error, error_position, error_count, retry_at > now()"
-            " FROM projection_checkpoints WHERE name = %s",
-            [name],
-        )
-        start, failed_position, last_error, error_position, error_count, waiting = cursor.fetchone()
-        if failed_position is not None or waiting:
+        at = checkpoints.read(name, cursor)
+        if at is None or at.stopped:
             return 0
         try:
-            events, poison = store.read_all(after=start, limit=batch_size), None
+            events, poison = store.read_all(after=at.position, limit=batch_size), None
         except UndecodableEvent as exc:
             events, poison = exc.decoded, Failure(exc.position, exc.type_name, exc.stream_id, exc.version, str(exc))
         if until is not None:
@@ -124,12 +110,12 @@ def _catch_up(
         applied, failure = _apply(projector, cursor, events, target)
         failure = failure or poison
         if applied:
-            _advance(cursor, name, start, applied)
+            checkpoints.advance(cursor, name, at.position, applied[-1].position, len(applied))
         if failure:
-            count = error_count + 1 if error_position == failure.position else 1
+            count = at.error_count + 1 if at.error_position == failure.position else 1
             _record_failure(cursor, name, failure, count, attempts)
-        elif last_error and not applied:
-            _clear_errors(cursor, name)  # healthy again (applying also clears them)
+        elif at.last_error and not applied:
+            checkpoints.clear_retry(cursor, name)  # healthy again (applying also clears it)
         return len(applied)
 
 
@@ -185,52 +171,24 @@ def _apply(
     return events, None  # every event applied on its own: the failure depended on the batch; all are in
 
 
-def _advance(cursor: Any, name: str, start: int, applied: Sequence[Recorded]) -> None:
-    cursor.execute(
-        "UPDATE projection_checkpoints SET position = %s, applied_events = applied_events + %s, last_error = '',"
-        " error_position = NULL, error_count = 0, retry_at = NULL, updated_at = now()"
-        " WHERE name = %s AND position = %s",
-        [applied[-1].position, len(applied), name, start],
-    )
-    if cursor.rowcount != 1:  # cannot happen under the advisory lock; if it does, apply nothing
-        raise RuntimeError(f"checkpoint {name} moved under us")
-
-
 def _record_failure(cursor: Any, name: str, failure: Failure, count: int, attempts: int) -> None:
     """Another failed attempt at the same event: wait and retry, or, when attempts are spent, mark failed."""
     if count >= attempts:
         log.error("projector failed", extra={"projector": name, "position": failure.position, "error": failure.error})
-        cursor.execute(
-            "UPDATE projection_checkpoints SET failed_position = %s, failed_event_type = %s, last_error = %s,"
-            " error_position = NULL, error_count = 0, retry_at = NULL, updated_at = now() WHERE name = %s",
-            [failure.position, failure.type, f"{failure.describe()} (after {count} attempts)"[:2000], name],
+        checkpoints.mark_failed(
+            cursor, name, failure.position, failure.type, f"{failure.describe()} (after {count} attempts)"
         )
         return
     delay_ms = settings.LEDGER_PROJECTION_RETRY_MS * 2 ** (count - 1)
     note = f"{failure.describe()} (attempt {count} of {attempts}; again in {delay_ms / 1000:g} s)"
-    cursor.execute(
-        "UPDATE projection_checkpoints SET last_error = %s, error_position = %s, error_count = %s,"
-        " retry_at = now() + make_interval(secs => %s), updated_at = now() WHERE name = %s",
-        [note[:2000], failure.position, count, delay_ms / 1000, name],
-    )
-
-
-def _clear_errors(cursor: Any, name: str) -> None:
-    cursor.execute(
-        "UPDATE projection_checkpoints SET last_error = '', error_position = NULL, error_count = 0, retry_at = NULL"
-        " WHERE name = %s",
-        [name],
-    )
+    checkpoints.retry_later(cursor, name, failure.position, count, delay_ms / 1000, note)
 
 
 def _note_error(name: str, text: str) -> None:
     """Best effort, in a transaction of its own: the database may be the thing that is down."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE projection_checkpoints SET last_error = %s, updated_at = now() WHERE name = %s",
-                [text[:2000], name],
-            )
+            checkpoints.note_error(cursor, name, text)
     except DatabaseError:
         log.warning("could not record a projector's error", extra={"projector": name, "error": text})
 

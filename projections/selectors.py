@@ -23,6 +23,8 @@ from projections.projectors import daily_totals as daily_totals_projector
 
 WAIT_SECONDS = 2.0
 _COLUMNS = account_summaries.COLUMNS
+_LEDGER_COLUMNS = tuple(column for column in ledger_entries.COLUMNS if column != "account_id")  # one account's
+_TOTALS_COLUMNS = tuple(column for column in daily_totals_projector.COLUMNS if column != "last_position")  # sums
 _UUID_PREFIX = re.compile(r"[0-9a-f]{4,8}(-[0-9a-f]{0,4}){0,4}[0-9a-f-]*")
 
 
@@ -123,7 +125,7 @@ def account_list(
 
 def ledger(*, account_id: UUID, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """The account's ledger entries, newest first, with the balance after each."""
-    columns = ledger_entries.COLUMNS[1:]  # all but account_id
+    columns = _LEDGER_COLUMNS
     before = int(cursor) if cursor and cursor.isdigit() else None
     if cursor and before is None:
         raise BadCursor(cursor)
@@ -138,7 +140,7 @@ def ledger(*, account_id: UUID, cursor: str | None, limit: int) -> tuple[list[di
 
 
 def daily_totals(*, since: date) -> list[dict[str, Any]]:
-    columns = daily_totals_projector.COLUMNS[:9]  # the sums, without the applied-event watermark
+    columns = _TOTALS_COLUMNS
     with connection.cursor() as db:
         db.execute(f"SELECT {', '.join(columns)} FROM daily_totals WHERE day >= %s ORDER BY day, currency", [since])
         return [dict(zip(columns, row, strict=True)) for row in db.fetchall()]

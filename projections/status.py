@@ -6,9 +6,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from django.db import connection
-
 from eventstore import store
+from projections import checkpoints
 from projections.registry import PROJECTORS
 
 Status = Literal["running", "idle", "failed", "rebuilding"]
@@ -33,14 +32,14 @@ class ProjectorStatus:
 
 def projector_status(name: str) -> ProjectorStatus:
     """Reads only: a projector that has never run shows as at position 0."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT position, failed_position, last_error, rebuilding, applied_events"
-            " FROM projection_checkpoints WHERE name = %s",
-            [name],
-        )
-        row = cursor.fetchone() or (0, None, "", False, 0)
-    position, failed_position, last_error, rebuilding, applied = row
+    at = checkpoints.read(name) or checkpoints.NEVER_RAN
+    position, failed_position, last_error, rebuilding, applied = (
+        at.position,
+        at.failed_position,
+        at.last_error,
+        at.rebuilding,
+        at.applied_events,
+    )
     lag_events, oldest = store.backlog(position)
     lag_seconds = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     status: Status = (
@@ -66,10 +65,7 @@ def all_statuses() -> list[ProjectorStatus]:
 
 def checkpoint(name: str) -> int:
     """The position of the last event the projector applied (0 if it has never run). Reads only."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT position FROM projection_checkpoints WHERE name = %s", [name])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return checkpoints.position(name)
 
 
 def has_reached(name: str, position: int) -> bool:

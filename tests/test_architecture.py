@@ -87,6 +87,7 @@ def test_the_pages_use_no_api_module_and_no_store_internals():
         "commands.erasure",
         "projections.selectors",
         "projections.status",
+        "projections.checkpoints",
         "projections.jobs",
         "projections.operations",
         "projections.registry",

@@ -16,6 +16,7 @@ def roles(request: HttpRequest) -> dict[str, Any]:
     actor = actor_for(user)
     return {
         "roles": {
+            "reads_accounts": actor.reads_accounts,
             "can_open": actor.may_command,
             "can_transfer": actor.may_command,
             "can_manage": actor.may_manage,

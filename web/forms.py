@@ -53,10 +53,39 @@ class HolderForm(CommandForm):
 
 
 class TransferForm(CommandForm):
-    from_account = forms.UUIDField()
-    to_account = forms.UUIDField()
+    """Each account is chosen from its picker's list (`from_account`, `to_account`: the API's names), or pasted as
+    an id into the picker's search box (`<field>_search`, read only when nothing was chosen). Search text that is
+    not an id, with nothing chosen, is an error on the field; the page then lists what it finds (web.picker)."""
+
+    from_account = forms.UUIDField(required=False)
+    from_account_search = forms.CharField(max_length=200, required=False)
+    to_account = forms.UUIDField(required=False)
+    to_account_search = forms.CharField(max_length=200, required=False)
     amount = forms.CharField(max_length=20)
     reference = forms.CharField(max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field in ("from_account", "to_account"):
+            if data.get(field) is not None or field in self.errors:
+                continue
+            search = data.get(f"{field}_search", "")
+            pasted = pasted_id(search)
+            if pasted is not None:
+                data[field] = pasted
+            elif search:
+                self.add_error(field, "No account chosen.")  # the picker lists what the text finds
+            else:
+                self.add_error(field, "Type part of the holder's name and choose the account, or paste its id.")
+        return data
+
+
+def pasted_id(text: str | None) -> uuid.UUID | None:
+    """An account id typed or pasted into a search box (surrounding spaces allowed), else None."""
+    try:
+        return uuid.UUID(text.strip()) if text and text.strip() else None
+    except ValueError:
+        return None
 
 
 ACCOUNT_FORMS: dict[str, type[CommandForm]] = {

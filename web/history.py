@@ -3,11 +3,10 @@ between two versions. One read of the stream per page: every state shown is a fo
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
@@ -15,10 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from commands.domain import access, accounts, money
+from commands.domain import access, accounts
 from eventstore import store
 from eventstore.records import Recorded
 from web import freshness
+from web.display import event_payload, money_text
 
 FIELDS = ("status", "balance", "overdraft_limit", "currency", "holder_name", "email", "owner", "frozen_reason")
 
@@ -50,7 +50,7 @@ def history(request: HttpRequest, account_id: UUID) -> HttpResponse:
     context = {
         "account_id": account_id,
         "holder": stream.state(stream.latest).holder_name,
-        "events": [(event, _payload(event)) for event in reversed(stream.events)],
+        "events": [(event, event_payload(event)) for event in reversed(stream.events)],
         "latest": stream.latest,
         "version": chosen,
         "fields": state_fields(state, before),
@@ -81,7 +81,7 @@ def compare(request: HttpRequest, account_id: UUID) -> HttpResponse:
         "rows": [
             (label, a, b, a != b) for (label, a, _), (_, b, _) in zip(state_fields(old), state_fields(new), strict=True)
         ],
-        "between": [(event, _payload(event)) for event in stream.events[first:second]],
+        "between": [(event, event_payload(event)) for event in stream.events[first:second]],
         "nav": "accounts",
     }
     return render(request, "web/compare.html", context)
@@ -135,15 +135,5 @@ def _version(text: str | None, latest: int, *, default: int) -> int:
 def _shown(account: accounts.Account, name: str) -> str:
     value = getattr(account, name)
     if name in {"balance", "overdraft_limit"}:
-        return money.format_amount(value, account.currency) if account.currency else "0"
+        return money_text(value, account.currency) if account.currency else "0"
     return str(value or "")
-
-
-def _payload(event: Recorded) -> str:
-    """The event's data as the API shows it: amounts as decimal strings in the event's currency."""
-    data: dict[str, Any] = dict(event.data)
-    currency = data.get("currency")
-    for key in ("amount", "overdraft_limit"):
-        if isinstance(data.get(key), int) and isinstance(currency, str):
-            data[key] = money.format_amount(data[key], currency)
-    return json.dumps(data, indent=2, sort_keys=True, default=str)

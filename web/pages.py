@@ -6,7 +6,7 @@ Full pages on a normal request; the named partial (`template.html#id`) when htmx
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,13 +21,15 @@ from django_htmx.http import trigger_client_event
 from commands.domain import accounts, money
 from eventstore import store
 from gateway.actors import actor_for
-from projections import jobs, operations, registry, selectors, status
-from projections.models import ProjectionCheckpoint
+from projections import checkpoints, jobs, operations, registry, selectors, status
 from projections.selectors import BadCursor
-from web import charts, freshness
+from web import charts, display, freshness
+from web.account_names import account_names, stream_account
 from web.forms import CommandForm, account_forms
 
 PENDING_TRIES = 30  # × 0.5 s: how long the badge waits before it says the read model is behind
+CHART_ENTRIES = 200  # the balance chart draws the newest entries; the ledger's first page is taken from them
+DASHBOARD_DAYS = 30
 
 
 @login_required
@@ -42,7 +44,7 @@ def accounts_page(request: HttpRequest) -> HttpResponse:
     except BadCursor:
         items, next_cursor = [], None
     context = {
-        "items": [_display(row) for row in items],
+        "items": [display.account_summary(row) for row in items],
         "next_cursor": next_cursor,
         "q": q,
         "status": state,
@@ -69,7 +71,7 @@ def account_page(
     Waits (bounded) for the read models to hold the user's own last command first (web.freshness)."""
     current = freshness.account_now(request, account_id)
     context = _account_context(request, account_id, current.summary)
-    pending = _int(request.GET.get("pending")) or current.pending
+    pending = current.pending or _int(request.GET.get("pending"))  # a position still pending comes first
     caught_up = pending is None or freshness.caught_up(pending)
     context |= {
         "position": pending,
@@ -137,8 +139,9 @@ def events_page(request: HttpRequest) -> HttpResponse:
         before_position=before,
         limit=50,
     )
+    names = account_names(actor_for(request.user), (stream_account(event.stream_id) for event in events))
     context = {
-        "events": events,
+        "events": [display.event_row(event, names.get(stream_account(event.stream_id))) for event in events],
         "filters": filters,
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
@@ -155,24 +158,15 @@ def events_page(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not actor_for(request.user).sees_everything:
         raise PermissionDenied("the dashboard is for staff")
-    since = datetime.now(UTC).date() - timedelta(days=29)
-    rows = selectors.daily_totals(since=since)
+    today = datetime.now(UTC).date()
+    rows = selectors.daily_totals(since=today - timedelta(days=DASHBOARD_DAYS - 1))
     currency = request.GET.get("currency") or (rows[-1]["currency"] if rows else money.DEFAULT_CURRENCY)
-    mine = [row for row in rows if row["currency"] == currency]
-    bars, top = charts.daily_bars(
-        [(row["day"].isoformat(), row["deposits"], row["withdrawals"], row["transfers"]) for row in mine]
-    )
+    mine = {row["day"]: row for row in rows if row["currency"] == currency}
     context = {
-        "rows": [
-            row | {key: money.format_amount(row[key], currency) for key in ("deposits", "withdrawals", "transfers")}
-            for row in reversed(mine)
-        ],
-        "bars": bars,
-        "top": money.format_amount(top, currency),
+        "rows": [mine[day] for day in sorted(mine, reverse=True)],
+        "chart": _daily_chart(mine, today, currency) if mine else None,
         "currency": currency,
         "currencies": sorted({row["currency"] for row in rows}),
-        "width": charts.WIDTH,
-        "height": charts.HEIGHT,
         "nav": "dashboard",
     }
     return render(request, "web/dashboard.html", context)
@@ -188,7 +182,7 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "progress": _rebuild_progress(),
         "notification_counts": selectors.notification_counts(),
         "notifications": [
-            n | {"amount": money.format_amount(n["amount"], n["currency"])}
+            n | {"amount": display.money_text(n["amount"], n["currency"])}
             for n in selectors.notification_list(limit=10)[0]
         ],
     }
@@ -228,49 +222,59 @@ def _account_context(request: HttpRequest, account_id: UUID, row: dict[str, Any]
     if row is None:
         return {"account_id": account_id, "summary": None, "entries": [], "line": None}
     page_size, cursor = 20, request.GET.get("cursor")
-    recent, _ = selectors.ledger(account_id=account_id, cursor=None, limit=200)  # the chart's points
+    recent, _ = selectors.ledger(account_id=account_id, cursor=None, limit=CHART_ENTRIES)  # the chart's points
     if cursor:
         entries, next_cursor = selectors.ledger(account_id=account_id, cursor=cursor, limit=page_size)
     else:  # the first page is the newest of the chart's rows: no second query
         entries = recent[:page_size]
         next_cursor = str(entries[-1]["version"]) if len(entries) == page_size else None
-    line = charts.balance_line([entry["balance_after"] for entry in reversed(recent)])
     currency = row["currency"]
+    names = account_names(actor_for(request.user), (entry["counterparty"] for entry in entries))
+    line = _balance_line(row, recent)
     return {
         "account_id": account_id,
-        "summary": _display(row),
-        "entries": [_entry(entry, currency) for entry in entries],
+        "summary": display.account_summary(row),
+        "entries": [display.ledger_entry(entry, currency, names.get(entry["counterparty"])) for entry in entries],
         "next_cursor": next_cursor,
         "line": line,
-        "line_low": money.format_amount(line.low, currency) if line else "",
-        "line_high": money.format_amount(line.high, currency) if line else "",
+        "line_low": display.money_text(line.low, currency) if line else "",
+        "line_high": display.money_text(line.high, currency) if line else "",
     }
 
 
-def _display(row: dict[str, Any]) -> dict[str, Any]:
-    currency = row["currency"]
-    return row | {
-        "balance_text": money.format_amount(row["balance"], currency),
-        "overdraft_text": money.format_amount(row["overdraft_limit"], currency),
-        "negative": row["balance"] < 0,
-    }
+def _balance_line(row: dict[str, Any], recent: list[dict[str, Any]]) -> charts.LineChart | None:
+    """The balance since the account opened or, when the chart holds only the newest entries, since the oldest
+    entry it holds, from the balance before that entry."""
+    if not recent:
+        return None
+    oldest = recent[-1]
+    start_at = oldest["recorded_at"] if len(recent) == CHART_ENTRIES else row["opened_at"]
+    return charts.balance_line(
+        (start_at, oldest["balance_after"] - oldest["amount"]),
+        [(entry["recorded_at"], entry["balance_after"]) for entry in reversed(recent)],
+        datetime.now(UTC),
+        lambda minor: display.money_text(minor, row["currency"]),
+    )
 
 
-def _entry(entry: dict[str, Any], currency: str) -> dict[str, Any]:
-    return entry | {
-        "amount_text": money.format_amount(entry["amount"], currency),
-        "balance_text": money.format_amount(entry["balance_after"], currency),
-    }
+def _daily_chart(totals: dict[date, dict[str, Any]], today: date, currency: str) -> charts.BarChart:
+    """The dashboard's bars: a column for each of the last DASHBOARD_DAYS days, quiet ones included."""
+    days = [today - timedelta(days=back) for back in reversed(range(DASHBOARD_DAYS))]
+    quiet = {"deposits": 0, "withdrawals": 0, "transfers": 0}
+    rows = [(day, totals.get(day, quiet)) for day in days]
+    return charts.daily_bars(
+        [(day, row["deposits"], row["withdrawals"], row["transfers"]) for day, row in rows],
+        lambda minor: display.money_text(minor, currency),
+    )
 
 
 def _rebuild_progress() -> dict[str, int]:
     """Percent done for every rebuild in progress: events its shadow has applied against those plus the ones
     it has still to read (positions are not dense, so they say nothing about how much is left)."""
     progress = {}
-    for shadow in ProjectionCheckpoint.objects.filter(name__endswith="__shadow"):
-        remaining, _ = store.backlog(shadow.position)
-        done = shadow.applied_events
-        progress[shadow.name.removesuffix("__shadow")] = 100 * done // max(done + remaining, 1)
+    for name, position, done in checkpoints.shadows():
+        remaining, _ = store.backlog(position)
+        progress[name] = 100 * done // max(done + remaining, 1)
     return progress
 
 

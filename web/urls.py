@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from web import actions, erasure, history, pages
+from web import actions, erasure, history, pages, picker
 from web.forms import ACCOUNT_FORMS
 
 app_name = "web"
@@ -23,6 +23,7 @@ urlpatterns = [
         name="account_command",
     ),
     path("transfers/new/", actions.transfer, name="transfer"),
+    path("transfers/accounts/", picker.account_choices, name="transfer_accounts"),
     path("events/", pages.events_page, name="events"),
     path("dashboard/", pages.dashboard, name="dashboard"),
     path("ops/", pages.ops_page, name="ops"),

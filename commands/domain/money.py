@@ -1,6 +1,6 @@
 """Money: an integer number of minor units of an ISO 4217 currency. Decimal strings only at the edges.
 
-`parse_amount("12.34", "EUR") == 1234` and `format_amount(1234, "EUR") == "12.34"`. Floats never touch money.
+`parse_decimal("12.34", "EUR") == 1234` and `format_amount(1234, "EUR") == "12.34"`. Floats never touch money.
 """
 
 from __future__ import annotations

@@ -55,6 +55,51 @@ def shoot():
     return save
 
 
+@pytest.fixture
+def teller_page(chromium, live_server, users):
+    """A page logged in as the teller, and its browser context (for a second tab of the same session)."""
+    from tests.browser.test_flows import login
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield login(context, live_server.url, "teller"), context
+    context.close()
+
+
+CATCHING_UP = threading.Event()  # cleared by `held_read_models`
+CATCHING_UP.set()
+
+
+class ReadModels:
+    """Holds the read models behind while a test wants them to lag: no periodic pass, and every doorbell
+    already rung, so a command enqueues no catch-up (the synchronous queue would apply it at once)."""
+
+    def __init__(self) -> None:
+        from projections.jobs import PENDING_PREFIX
+        from projections.registry import PROJECTORS
+
+        self.flags = [PENDING_PREFIX + name for name in PROJECTORS]
+
+    def hold(self) -> None:
+        from gateway.optional_redis import optional_redis
+
+        CATCHING_UP.clear()
+        for flag in self.flags:
+            optional_redis.client().set(flag, "1")
+
+    def release(self) -> None:
+        from gateway.optional_redis import optional_redis
+
+        optional_redis.client().delete(*self.flags)
+        CATCHING_UP.set()
+
+
+@pytest.fixture
+def read_models():
+    controller = ReadModels()
+    yield controller
+    controller.release()
+
+
 @pytest.fixture(autouse=True)
 def periodic_catch_up(live_server):
     """What a worker does every LEDGER_CATCHUP_SECONDS, here every 0.2 s: the synchronous queue of the tests
@@ -69,7 +114,8 @@ def periodic_catch_up(live_server):
     def run() -> None:
         try:
             while not stop.wait(0.2):
-                catch_up_everything()
+                if CATCHING_UP.is_set():
+                    catch_up_everything()
         finally:
             connection.close()
 

@@ -40,13 +40,6 @@ def deposit(page: Page, amount: str) -> None:
     form.locator("button").click()
 
 
-@pytest.fixture
-def teller_page(chromium, live_server, users):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    yield login(context, live_server.url, "teller"), context
-    context.close()
-
-
 def test_teller_opens_an_account_deposits_and_the_page_updates_without_a_reload(teller_page, live_server, shoot):
     page, _ = teller_page
     open_account(page, live_server.url, "Dorothy Gale")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from projections import operations, runner
+from projections import checkpoints, operations, runner
 from projections.models import AccountSummary, OperatorAction
 from projections.projector import Projector
 from projections.registry import PROJECTORS
@@ -219,7 +219,7 @@ def _index_names(table: str) -> set[str]:
 def test_the_runner_takes_nothing_while_another_holds_the_projector(teller):
     open_account(teller)
     projector = PROJECTORS["account_summaries"]
-    runner.ensure_checkpoint(projector.name)
+    checkpoints.ensure(projector.name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [runner._LOCK_NAMESPACE, runner.lock_key(projector.name)])
     try:

@@ -15,7 +15,7 @@ from commands.domain import accounts
 from eventstore import store
 from eventstore.records import Metadata
 from gateway.optional_redis import optional_redis
-from projections import runner
+from projections import checkpoints, runner
 from projections.models import AccountSummary, ProjectionCheckpoint
 from projections.registry import PROJECTORS
 from tests.api_client import deposit, login, open_account
@@ -90,7 +90,7 @@ def test_lost_wake_ups_only_delay(async_queues, workers, users, settings):
 
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_nothing_and_applies_nothing_twice(async_queues, workers):
     for name in PROJECTORS:
-        runner.ensure_checkpoint(name)
+        checkpoints.ensure(name)
     before = {c.name: (c.applied_events, c.position) for c in ProjectionCheckpoint.objects.all()}
     bulk_history(accounts_count=40, deposits_each=74)  # 3,000 events: six full batches at least
 

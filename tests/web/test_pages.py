@@ -351,3 +351,273 @@ def test_the_404_403_and_500_pages_are_the_site_s_own_and_leak_nothing(users, rf
         assert "Traceback" not in page and "DEBUG" not in page and "urlpatterns" not in page
     assert "your role reads no accounts" in refused.content.decode()  # the reason the server knows
     assert crashed.status_code == 500 and "Something went wrong" in crashed.content.decode()
+
+
+# --- money, labels and names on the pages -------------------------------------------------------------
+
+
+def transfer(api, source: str, target: str, amount: str) -> None:
+    response = api.post("/api/transfers", {"from_account": source, "to_account": target, "amount": amount})
+    assert response.status_code == 201, response.content
+
+
+@pytest.fixture
+def rich(teller):
+    """Alice's account with 1,234,567.89 EUR in it."""
+    account_id = open_account(teller, holder_name="Alice Liddell")
+    deposit(teller, account_id, "1234567.89")
+    catch_up_everything()
+    return account_id
+
+
+def test_money_text_groups_thousands_in_every_currency_and_keeps_the_sign():
+    from web.display import money_text
+
+    assert money_text(123456789, "EUR") == "1,234,567.89"
+    assert money_text(-123456789, "EUR") == "-1,234,567.89"
+    assert money_text(1234567, "JPY") == "1,234,567"
+    assert money_text(1234567, "BHD") == "1,234.567"
+    assert money_text(5, "EUR") == "0.05"
+
+
+def test_pages_show_money_with_thousands_separators_and_the_api_keeps_plain_decimals(users, teller, rich):
+    client = browser("teller")
+
+    page = client.get(f"/accounts/{rich}/").content.decode()
+    listing = client.get("/accounts/").content.decode()
+    dashboard = client.get("/dashboard/").content.decode()
+
+    assert 'data-testid="balance">1,234,567.89' in page
+    assert page.count("1,234,567.89") >= 3  # the balance, the ledger's amount and its balance after
+    assert "1,234,567.89 EUR" in listing
+    assert "1,234,567.89" in dashboard and "1234567.89" not in dashboard
+    assert teller.get(f"/api/accounts/{rich}").json()["balance"] == "1234567.89"
+
+
+def test_the_ledger_names_entry_kinds_in_words_and_the_other_account_by_its_holder(users, teller, account):
+    bobs = open_account(teller, owner="bob", holder_name="Bob Builder")
+    transfer(teller, account, bobs, "10.00")
+    teller.post(f"/api/accounts/{account}/withdrawals", {"amount": "1.00"})
+    catch_up_everything()
+    client = browser("teller")
+
+    sender = client.get(f"/accounts/{account}/").content.decode()
+    receiver = client.get(f"/accounts/{bobs}/panel/ledger/", **HTMX).content.decode()
+
+    kinds = re.findall(r'data-testid="entry-kind">([^<]+)', sender)
+    assert [kind.strip() for kind in kinds] == ["Withdrawal", "Transfer out", "Deposit"]
+    assert re.search(rf'<a href="/accounts/{bobs}/" data-testid="counterparty">Bob Builder</a>', sender)
+    assert "Transfer in" in receiver
+    assert re.search(rf'<a href="/accounts/{account}/" data-testid="counterparty">Alice Liddell</a>', receiver)
+    assert "Transferout" not in sender and "Transferin" not in receiver and f"{bobs[:8]}…" not in sender
+
+
+def test_a_customer_sees_another_customers_account_only_as_another_account(users, teller, account):
+    bobs = open_account(teller, owner="bob", holder_name="Bob Builder")
+    savings = open_account(teller, owner="alice", holder_name="Alice Savings")
+    transfer(teller, account, bobs, "10.00")
+    transfer(teller, account, savings, "5.00")
+    catch_up_everything()
+
+    page = browser("alice").get(f"/accounts/{account}/").content.decode()
+
+    others = re.findall(r'data-testid="counterparty">([^<]+)<', page)
+    assert others == ["Alice Savings", "another account"]
+    assert f'href="/accounts/{savings}/"' in page
+    assert "Bob Builder" not in page and bobs not in page and bobs[:8] not in page
+
+
+def test_the_ledger_looks_up_the_other_accounts_names_in_one_query(users, teller, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("Bob Builder", "Carol Singer", "Dan Dare"):
+        transfer(teller, account, open_account(teller, owner="bob", holder_name=name), "1.00")
+    catch_up_everything()
+    client = browser("teller")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/accounts/{account}/panel/ledger/", **HTMX).content.decode()
+
+    lookups = [q["sql"] for q in queries.captured_queries if "account_summaries" in q["sql"] and " IN (" in q["sql"]]
+    assert len(lookups) == 1
+    assert all(name in page for name in ("Bob Builder", "Carol Singer", "Dan Dare"))
+
+
+def test_the_event_log_shows_amounts_and_json_payloads_with_decimal_strings(users, teller, rich):
+    import html as html_lib
+    import json
+
+    page = browser("auditor").get("/events/", {"stream": rich}).content.decode()
+
+    amounts = [a.strip() for a in re.findall(r'data-testid="event-amount">([^<]*)<', page)]
+    payloads = [json.loads(html_lib.unescape(p)) for p in re.findall(r'data-testid="payload">(.*?)</pre>', page, re.S)]
+    assert amounts == ["1,234,567.89 EUR", ""]  # the deposit; the opening moves no money
+    assert payloads[0]["amount"] == "1234567.89" and payloads[0]["currency"] == "EUR"
+    assert payloads[1]["overdraft_limit"] == "0.00" and payloads[1]["holder_name"] == "Alice Liddell"
+    assert "123456789" not in page  # no cents, no Python dict
+    assert re.search(rf'<a href="/accounts/{rich}/history/">Alice Liddell</a>', page)
+
+
+def test_the_history_page_names_its_account_and_shows_the_same_payloads(users, rich):
+    page = browser("auditor").get(f"/accounts/{rich}/history/").content.decode()
+
+    assert "<h1>History of Alice Liddell</h1>" in page
+    assert "&quot;amount&quot;: &quot;1234567.89&quot;" in page
+
+
+# --- the transfer form's account pickers ----------------------------------------------------------------
+
+
+@pytest.fixture
+def two_alices(teller):
+    """Alice's own account and Bob's, both found by the word "alice"."""
+    mine = open_account(teller, owner="alice", holder_name="Alice Liddell")
+    bobs = open_account(teller, owner="bob", holder_name="Alice Bobson")
+    catch_up_everything()
+    return mine, bobs
+
+
+def choices(html: str, field: str) -> list[str]:
+    return re.findall(rf'type="radio" name="{field}" value="([0-9a-f-]{{36}})"', html)
+
+
+def test_a_customer_finds_only_their_own_accounts_to_send_from(users, two_alices):
+    mine, bobs = two_alices
+    query = {"side": "from", "from_account_search": "alic"}
+
+    as_alice = browser("alice").get("/transfers/accounts/", query, **HTMX)
+    as_teller = browser("teller").get("/transfers/accounts/", query, **HTMX)
+
+    assert as_alice.status_code == 200 and "<html" not in as_alice.content.decode()
+    assert choices(as_alice.content.decode(), "from_account") == [mine]
+    assert "Alice Bobson" not in as_alice.content.decode()
+    assert sorted(choices(as_teller.content.decode(), "from_account")) == sorted([mine, bobs])
+
+
+def test_a_customer_paying_someone_else_is_told_to_paste_the_id(users, two_alices):
+    mine, bobs = two_alices
+
+    found = browser("alice").get("/transfers/accounts/", {"side": "to", "to_account_search": "bobson"}).content
+
+    assert choices(found.decode(), "to_account") == [] and "paste its id" in found.decode()
+
+
+def test_the_picker_offers_only_accounts_that_can_send(users, teller, two_alices):
+    mine, bobs = two_alices
+    teller.post(f"/api/accounts/{bobs}/freeze", {"reason": "check"})
+    catch_up_everything()
+    client = browser("teller")
+
+    senders = client.get("/transfers/accounts/", {"side": "from", "from_account_search": "alice"}).content.decode()
+    receivers = client.get("/transfers/accounts/", {"side": "to", "to_account_search": "alice"}).content.decode()
+
+    assert choices(senders, "from_account") == [mine]
+    assert sorted(choices(receivers, "to_account")) == sorted([mine, bobs])  # a frozen account still receives
+
+
+@pytest.mark.parametrize("username", ["auditor", "operator"])
+def test_roles_that_cannot_transfer_get_no_picker(users, username):
+    response = browser(username).get("/transfers/accounts/", {"side": "from", "from_account_search": "a"})
+
+    assert response.status_code == 403
+
+
+def test_the_picker_needs_a_login_and_a_known_side(users):
+    assert Client().get("/transfers/accounts/", {"side": "from"}).status_code == 302
+    assert browser("teller").get("/transfers/accounts/", {"side": "sideways"}).status_code == 404
+
+
+def test_the_transfer_page_searches_as_you_type_and_keeps_the_api_field_names(users, account):
+    page = browser("teller").get("/transfers/new/", {"from": account}).content.decode()
+
+    found = re.search(r'<form [^>]*data-testid="transfer".*?</form>', page, re.S)
+    assert found
+    form = found.group(0)
+    assert 'name="from_account_search"' in form and 'name="to_account_search"' in form
+    assert 'hx-get="/transfers/accounts/?side=from"' in form and 'hx-trigger="input changed delay:250ms"' in form
+    assert re.search(rf'name="from_account" value="{account}" checked', form)  # ?from= comes chosen
+    assert "<script" not in form and " style=" not in form and " hx-on" not in form
+
+
+def test_without_javascript_search_text_lists_the_matches_to_choose_from(users, two_alices):
+    mine, bobs = two_alices
+    client = browser("teller")
+    fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
+    posted = {**fields, "from_account_search": "liddell", "to_account_search": "bobson", "amount": "1.00"}
+
+    asked = client.post("/transfers/new/", posted)
+    chosen = client.post("/transfers/new/", {**posted, "from_account": mine, "to_account": bobs})
+
+    assert asked.status_code == 422 and "No account chosen." in asked.content.decode()
+    assert choices(asked.content.decode(), "from_account") == [mine]
+    assert choices(asked.content.decode(), "to_account") == [bobs]
+    assert 'value="1.00"' in asked.content.decode()
+    assert chosen.status_code == 422 and "insufficient funds" in chosen.content.decode()  # sent: the domain said no
+    assert re.search(rf'name="from_account" value="{mine}" checked', chosen.content.decode())
+
+
+def test_an_account_id_pasted_into_the_search_box_is_sent_as_it_is(users, teller, account):
+    bobs = open_account(teller, owner="bob", holder_name="Bob Builder")
+    client = browser("alice")
+    fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
+
+    sent = client.post(
+        "/transfers/new/", {**fields, "from_account": account, "to_account_search": f" {bobs} ", "amount": "2.00"}
+    )
+
+    assert sent.status_code == 302
+    catch_up_everything()
+    assert teller.get(f"/api/accounts/{bobs}").json()["balance"] == "2.00"
+
+
+def test_a_transfer_without_accounts_says_how_to_choose_them(users):
+    client = browser("teller")
+    fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
+
+    response = client.post("/transfers/new/", {**fields, "amount": "1.00"})
+
+    assert response.status_code == 422
+    assert response.content.decode().count("choose the account, or paste its id") == 2
+
+
+# --- charts ---------------------------------------------------------------------------------------------
+
+
+def svg_rects(html: str) -> list[dict[str, float]]:
+    return [
+        {name: float(value) for name, value in re.findall(r'(x|y|width|height)="([-\d.]+)"', attributes)}
+        for attributes in re.findall(r'<rect class="bar-(?:in|out|move)"([^>]*)>', html)
+    ]
+
+
+def test_the_account_chart_has_a_time_axis_and_an_amount_axis(users, rich):
+    page = browser("teller").get(f"/accounts/{rich}/panel/chart/", **HTMX).content.decode()
+
+    x_labels = re.findall(r'class="x-label"[^>]*>([^<]+)<', page)
+    y_labels = re.findall(r'class="y-label"[^>]*>([^<]+)<', page)
+    assert x_labels and all(re.search(r"\d{1,2} [A-Z][a-z]{2}|\d\d:\d\d", label) for label in x_labels)
+    assert y_labels == ["0.00", "500,000.00", "1,000,000.00", "1,500,000.00"]  # round amounts around the balance
+    assert ' style="' not in page
+
+
+def test_one_day_on_the_dashboard_is_one_narrow_column_of_thirty_with_visible_bars_and_a_legend(users, teller):
+    account_id = open_account(teller, holder_name="Big Spender")
+    deposit(teller, account_id, "100000.00")
+    teller.post(f"/api/accounts/{account_id}/withdrawals", {"amount": "0.50"})
+    catch_up_everything()
+
+    page = browser("teller").get("/dashboard/").content.decode()
+
+    chart = page.split('data-testid="dashboard-chart"')[1].split("</svg>")[0]
+    bars = svg_rects(chart.split('data-testid="legend"')[0])
+    assert len(bars) == 2  # today's deposits and withdrawals; no transfers
+    assert all(bar["width"] <= 10 for bar in bars)
+    assert min(bar["height"] for bar in bars) >= 3  # 0.50 next to 100,000.00 is still a visible bar
+    assert bars[0]["x"] > 500  # today is the last of 30 columns, not the whole width
+    assert [label for label in ("Deposits", "Withdrawals", "Transfers") if label in chart] == [
+        "Deposits",
+        "Withdrawals",
+        "Transfers",
+    ]
+    assert len(re.findall(r'class="x-label"', chart)) == 5  # a date every week

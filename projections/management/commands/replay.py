@@ -27,7 +27,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        # Our --version (a stream version, DESIGN.md's spelling) replaces Django's --version. Optional arguments
+        # Our --version (a stream version; docs/conventions.md) replaces Django's --version. Optional arguments
         # are added through parser._optionals, which copied the handler when the parser was made.
         parser.conflict_handler = parser._optionals.conflict_handler = "resolve"
         what = parser.add_mutually_exclusive_group(required=True)
