@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
-from commands import services
+from commands import calls, services
 from commands.domain import accounts
 from commands.domain.access import Actor
 from eventstore import store
@@ -17,7 +17,7 @@ from projections import operations
 from projections.registry import PROJECTORS
 
 OWNER = "bench"
-_CONTEXT = services.CommandContext(
+_CONTEXT = calls.CommandContext(
     actor=Actor("bench-teller", frozenset({"teller"})), correlation_id="bench", request_id="bench"
 )
 

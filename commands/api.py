@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query
 from ninja.errors import HttpError
 
-from commands import dispatch, idempotency, selectors, services
+from commands import calls, dispatch, idempotency, selectors, services
 from commands.domain import accounts, money
 from commands.domain.errors import DomainError, FieldError
 from commands.idempotency import Outcome
@@ -128,7 +128,7 @@ def change_holder(request: HttpRequest, account_id: UUID, payload: HolderIn) -> 
 @router.post("/transfers", tags=TAGS, response={201: TransferAccepted, **ERRORS})
 def transfer(request: HttpRequest, payload: TransferIn) -> HttpResponse:
     """Move money between two accounts of the same currency; If-Match applies to the source account."""
-    draft = services.Draft(
+    draft = calls.Draft(
         "Transfer",
         payload.from_account,
         lambda source: accounts.Transfer(
@@ -193,7 +193,7 @@ def _money_command(
     request: HttpRequest, account_id: UUID, payload: AmountIn, command_type: Any, service: Callable[..., Any]
 ) -> HttpResponse:
     """Deposit or withdraw: the amount is read in the account's currency, from the state the service loads."""
-    draft = services.Draft(
+    draft = calls.Draft(
         command_type.__name__,
         account_id,
         lambda state: command_type(

@@ -22,11 +22,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 
-from commands import idempotency, services
+from commands import calls, idempotency
+from commands.calls import AccountResult, CommandContext, TransferResult
 from commands.domain.access import Actor
 from commands.domain.errors import AccountNotFound, DomainError
 from commands.idempotency import Outcome
-from commands.services import AccountResult, CommandContext, TransferResult
 from gateway import metrics
 from gateway.problems import refusal_body
 
@@ -90,7 +90,7 @@ def _outcome(call: Call, submission: Submission) -> Outcome:
 
 def accepted(result: AccountResult | TransferResult) -> Outcome:
     """201 with what a client needs to read its own write: version(s), global position, correlation id."""
-    if isinstance(result, services.TransferResult):
+    if isinstance(result, calls.TransferResult):
         body: dict[str, Any] = {
             "transfer_id": str(result.transfer_id),
             "versions": {str(account): version for account, version in result.versions.items()},

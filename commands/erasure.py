@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from commands.calls import CommandContext
 from commands.domain import access, accounts
-from commands.services import CommandContext, load_account, record
+from commands.services import load_account, record
 from eventstore import personal, store
 from eventstore.transactions import atomic_with_retries
 

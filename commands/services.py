@@ -23,21 +23,19 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar, cast
+from typing import TypeVar, cast
 from uuid import UUID
 
 from django.db import transaction
 
+from commands.calls import AccountResult, CommandContext, Draft, TransferResult
 from commands.domain import access, accounts
-from commands.domain.access import Actor
 from commands.domain.accounts import Account, AccountCommand
-from commands.domain.errors import AccountNotFound
 from eventstore import store
 from eventstore.codec import load as load_dataclass
 from eventstore.records import (
     AppendResult,
     ConcurrencyError,
-    Metadata,
     SnapshotState,
     StaleTransaction,
     StreamAppend,
@@ -49,54 +47,6 @@ from projections.jobs import schedule_catch_up
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 T = TypeVar("T")
-C = TypeVar("C", covariant=True)
-
-
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    """Who is acting and which request this is; becomes every event's metadata."""
-
-    actor: Actor
-    correlation_id: str
-    request_id: str
-    causation_id: str | None = None
-
-    def metadata(self, command: object) -> Metadata:
-        return Metadata(
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id or self.request_id,
-            user=self.actor.username,
-            command=type(command).__name__,
-            request_id=self.request_id,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Draft(Generic[C]):
-    """A command to complete from its account's state as loaded: an amount typed as text needs the account's
-    currency. The service builds it under the stream's lock, after the access check, so a command reads its
-    stream once. `build` may raise DomainError: a refusal like any other, nothing stored."""
-
-    name: str
-    account_id: UUID
-    build: Callable[[Account], C]
-    to_account: UUID | None = None  # a transfer's other account
-
-
-@dataclass(frozen=True, slots=True)
-class AccountResult:
-    account_id: UUID
-    version: int
-    position: int
-    correlation_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransferResult:
-    transfer_id: UUID
-    versions: dict[UUID, int]
-    position: int
-    correlation_id: str
 
 
 def account_open(*, command: accounts.OpenAccount, context: CommandContext) -> AccountResult:
@@ -200,21 +150,6 @@ def transfer_execute(
 
     strict = from_expected_version is not None or to_expected_version is not None
     return _with_retries(attempt, strict=strict)
-
-
-def account_access(actor: Actor, account_id: UUID, command_name: str) -> str:
-    """Check, before any other work, that the actor may issue `command_name` on this account; returns its
-    currency (from its opening event: one row, not the stream).
-
-    Raises Forbidden (the role may not issue it at all) or AccountNotFound (missing, or another customer's:
-    the same answer, so ids cannot be probed). The service checks again against the state it loads.
-    """
-    access.require_command(actor, command_name)
-    opened = store.load(accounts.account_stream(account_id), until_version=1).events
-    event = opened[0].event if opened else None
-    if not isinstance(event, accounts.AccountOpened) or not access.may_see(actor, event.owner):
-        raise AccountNotFound(f"account {account_id} does not exist", account_id=account_id)
-    return event.currency
 
 
 @dataclass(frozen=True, slots=True)

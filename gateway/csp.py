@@ -15,6 +15,14 @@ POLICY = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
 
+# django-rq's dashboard (operators only, config.urls) is third-party HTML with inline <style>, style="" and
+# onclick: under POLICY it loses its layout and its buttons. It alone may run inline code, and only its own
+# (still 'self' for every source, so nothing from elsewhere); every other page keeps the strict policy.
+RQ_DASHBOARD = "/ops/rq/"
+RQ_DASHBOARD_POLICY = POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
 
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -22,5 +30,6 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", POLICY)
+        policy = RQ_DASHBOARD_POLICY if request.path.startswith(RQ_DASHBOARD) else POLICY
+        response.setdefault("Content-Security-Policy", policy)
         return response

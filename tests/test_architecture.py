@@ -81,6 +81,7 @@ def test_the_gateway_knows_only_the_domain_and_the_store():
 def test_the_pages_use_no_api_module_and_no_store_internals():
     allowed = (
         "commands.domain",
+        "commands.calls",
         "commands.dispatch",
         "commands.services",
         "commands.idempotency",

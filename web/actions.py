@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from commands import dispatch, idempotency, services
+from commands import calls, dispatch, idempotency, services
 from commands.domain import access, accounts, money
 from commands.domain.access import Actor, Forbidden
 from commands.domain.errors import AccountNotFound, DomainError, FieldError
@@ -76,7 +76,7 @@ def account_command(request: HttpRequest, account_id: UUID, action: str) -> Http
     if not form.is_valid():
         return _forms(request, account_id, (action, form), status=422)
     data, command_type, fields = form.cleaned_data, _COMMANDS[action], _FIELDS[action]
-    draft = services.Draft(
+    draft = calls.Draft(
         name,
         account_id,
         lambda state: command_type(account_id=account_id, now=timezone.now(), **fields(data, state)),
@@ -106,7 +106,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" or not form.is_valid():
         return _page(request, "web/transfer.html", context, request.method == "POST")
     data = form.cleaned_data
-    draft = services.Draft(
+    draft = calls.Draft(
         "Transfer",
         data["from_account"],
         lambda source: accounts.Transfer(
@@ -256,7 +256,7 @@ _COMMANDS: dict[str, Any] = {
     "close": accounts.Close,
     "holder": accounts.ChangeHolderDetails,
 }
-_SERVICES: dict[str, Callable[..., services.AccountResult]] = {
+_SERVICES: dict[str, Callable[..., calls.AccountResult]] = {
     "deposit": services.account_deposit,
     "withdraw": services.account_withdraw,
     "freeze": services.account_freeze,

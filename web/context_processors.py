@@ -10,8 +10,10 @@ from gateway.actors import actor_for
 
 
 def roles(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    if not user.is_authenticated:
+    """The flags; none for a visitor, and none for a request refused before authentication ran (a 400 for a
+    host not allowed renders its page without `request.user`)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"roles": {}}
     actor = actor_for(user)
     return {

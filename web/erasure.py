@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from commands.calls import CommandContext
 from commands.erasure import NothingToForget, customer_forget
-from commands.services import CommandContext
 from gateway.actors import actor_for
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from commands import selectors, services
+from commands import calls, selectors, services
 from commands.domain import accounts
 from commands.domain.access import Actor
 from commands.domain.errors import InsufficientFunds
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 TELLER = Actor("teller", frozenset({"teller"}))
 
 
-def context() -> services.CommandContext:
-    return services.CommandContext(actor=TELLER, correlation_id=str(uuid.uuid4()), request_id=str(uuid.uuid4()))
+def context() -> calls.CommandContext:
+    return calls.CommandContext(actor=TELLER, correlation_id=str(uuid.uuid4()), request_id=str(uuid.uuid4()))
 
 
 def now() -> datetime:

@@ -315,6 +315,17 @@ def test_the_rq_pages_are_for_operators_only(users):
     assert Client().get("/ops/rq/").status_code == 302  # to the login page
 
 
+def test_only_the_rq_dashboard_may_run_its_own_inline_code(users):
+    """django-rq's pages carry inline styles and onclick handlers; every page of ours keeps the strict policy."""
+    operator = browser("operator")
+
+    dashboard = operator.get("/ops/rq/")["Content-Security-Policy"]
+    ops = operator.get("/ops/")["Content-Security-Policy"]
+
+    assert "script-src 'self' 'unsafe-inline'" in dashboard and "style-src 'self' 'unsafe-inline'" in dashboard
+    assert "unsafe-inline" not in ops and "script-src 'self';" in ops
+
+
 def test_a_transfer_to_an_unknown_account_is_an_inline_error_not_a_404(users, account):
     client = browser("teller")
     fields = form_fields(client.get("/transfers/new/").content.decode(), "transfer")
@@ -621,3 +632,10 @@ def test_one_day_on_the_dashboard_is_one_narrow_column_of_thirty_with_visible_ba
         "Transfers",
     ]
     assert len(re.findall(r'class="x-label"', chart)) == 5  # a date every week
+
+
+def test_a_request_for_a_host_not_allowed_gets_the_sites_400_page():
+    response = Client().get("/accounts/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert b"Bad request" in response.content and b"data-error-message" in response.content

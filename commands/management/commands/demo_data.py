@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from commands import services
+from commands import calls, services
 from commands.domain import accounts
 from commands.domain.access import Actor
 from gateway.roles import ensure_groups
@@ -72,7 +72,7 @@ def _has_accounts() -> bool:
 
 def _demo_accounts() -> None:
     """A little history, made through the services like any teller's work, so every page has something."""
-    context = services.CommandContext(
+    context = calls.CommandContext(
         actor=Actor("teller", frozenset({"teller"})), correlation_id=str(uuid.uuid4()), request_id="demo-data"
     )
     now = timezone.now()

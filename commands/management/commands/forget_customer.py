@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from commands.calls import CommandContext
 from commands.domain.access import Actor
 from commands.erasure import NothingToForget, customer_forget
-from commands.services import CommandContext
 
 
 class Command(BaseCommand):
