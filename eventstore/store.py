@@ -199,14 +199,16 @@ def load(
     if until_time is not None:
         bounds.append("recorded_at <= %s")
         params.append(until_time)
+    where = " AND ".join(bounds)
     with connection.cursor() as cursor:
-        snapshot = _newest_snapshot(cursor, stream_id, until_version, until_time, snapshot_schema)
-        after = snapshot.version if snapshot else 0
-        where = " AND ".join(bounds)
-        cursor.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE {where} AND version > %s ORDER BY version", [*params, after]
-        )
-        events = [_recorded(row) for row in cursor.fetchall()]
+        if snapshot_schema is None:
+            cursor.execute(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY version", params)
+            snapshot, events = None, [_recorded(row) for row in cursor.fetchall()]
+        else:
+            snapshot, events = _snapshot_and_tail(
+                cursor, stream_id, where, params, until_version, until_time, snapshot_schema
+            )
+    after = snapshot.version if snapshot else 0
     version = events[-1].version if events else after
     return StreamHistory(stream_id, version, snapshot, events)
 
@@ -353,31 +355,48 @@ def last_position(stream_id: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _newest_snapshot(
-    cursor: Any, stream_id: str, until_version: int | None, until_time: datetime | None, schema: int | None
-) -> StoredSnapshot | None:
-    """The newest snapshot of `schema` whose event lies inside the bounds (so a temporal query never sees a
-    later state) and whose digest matches that event's hash; every newer one that does not is logged."""
-    if schema is None:
-        return None
+def _snapshot_and_tail(
+    cursor: Any,
+    stream_id: str,
+    where: str,
+    params: list[Any],
+    until_version: int | None,
+    until_time: datetime | None,
+    schema: int,
+) -> tuple[StoredSnapshot | None, list[Recorded]]:
+    """In one statement (one round trip): the newest snapshot of `schema` whose event lies inside the bounds (so
+    a temporal query never sees a later state) and whose digest matches that event's hash, and the events after
+    it. Every newer snapshot that does not match is logged; the statement reads no event it could skip."""
     cursor.execute(
-        "SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at,"
-        " e.hash IS NOT NULL AND s.digest = snapshot_digest(e.hash, s.state_schema, s.state)"
+        "WITH snap AS (SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at,"
+        " e.hash IS NOT NULL AND s.digest = snapshot_digest(e.hash, s.state_schema, s.state) AS valid"
         " FROM snapshots s LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version"
         " WHERE s.stream_id = %s AND s.state_schema = %s AND s.version <= %s"
         " AND (%s::timestamptz IS NULL OR e.recorded_at IS NULL OR e.recorded_at <= %s::timestamptz)"
-        " ORDER BY s.version DESC LIMIT %s",
+        " ORDER BY s.version DESC LIMIT %s),"
+        " base AS (SELECT coalesce(max(version) FILTER (WHERE valid), 0) AS after FROM snap)"
+        " SELECT false, position, %s, version, NULL, state_schema, state, NULL, recorded_at, NULL, valid"
+        " FROM snap WHERE version >= (SELECT after FROM base)"
+        " UNION ALL"
+        f" SELECT true, {_COLUMNS}, NULL FROM events WHERE {where} AND version > (SELECT after FROM base)"
+        " ORDER BY 1, 4",
         [stream_id, schema, until_version if until_version is not None else 2**31 - 1, until_time, until_time,
-         _SNAPSHOTS_TRIED],
+         _SNAPSHOTS_TRIED, stream_id, *params],
     )  # fmt: skip
-    for version, state, state_schema, position, recorded_at, valid in cursor.fetchall():
-        if valid:
-            return StoredSnapshot(version, personal.unseal(_json(state)), state_schema, position, recorded_at)
-        log.warning(
-            "snapshot ignored: it does not match its stream",
-            extra={"stream_id": stream_id, "version": version, "state_schema": state_schema},
-        )
-    return None
+    snapshot, events = None, []
+    for is_event, *row in cursor.fetchall():
+        if is_event:
+            events.append(_recorded(tuple(row[:9])))
+            continue
+        position, _, version, _, state_schema, state, _, recorded_at, _, valid = row
+        if valid and snapshot is None:
+            snapshot = StoredSnapshot(version, personal.unseal(_json(state)), state_schema, position, recorded_at)
+        elif not valid:
+            log.warning(
+                "snapshot ignored: it does not match its stream",
+                extra={"stream_id": stream_id, "version": version, "state_schema": state_schema},
+            )
+    return snapshot, events
 
 
 def _json(value: Any) -> Any:
