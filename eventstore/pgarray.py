@@ -8,7 +8,10 @@ array input syntax requires, so any text (quotes, backslashes, braces, commas) r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
 
 
 def text_array(values: Iterable[str | None]) -> str:
@@ -24,6 +27,32 @@ def int_array(values: Iterable[int | None]) -> str:
 def bytea_array(values: Iterable[bytes]) -> str:
     """For bytea[]: each element in hex form (`\\x...`, its backslash escaped for the array syntax)."""
     return "{" + ",".join('"\\\\x' + value.hex() + '"' for value in values) + "}"
+
+
+def any_array(values: Iterable[Any]) -> str:
+    """For a column of any element type whose text form PostgreSQL reads: str, int, bool, UUID, date,
+    datetime (ISO 8601, so a time zone is kept), None (NULL); anything else by str(). Used by the projectors'
+    bulk statements, a column at a time (psycopg's own list dumper scans and quotes element by element in
+    Python: a fifth of a rebuild's time, bench B7)."""
+    return (
+        "{" + ",".join("NULL" if value is None else _FORMATS.get(type(value), _other)(value) for value in values) + "}"
+    )
+
+
+def _other(value: Any) -> str:
+    if isinstance(value, date):  # a subclass of date or datetime
+        return _quoted(value.isoformat())
+    return _quoted(str(value))
+
+
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: lambda value: _quoted(value),
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    uuid.UUID: str,
+    date: lambda value: value.isoformat(),
+    datetime: lambda value: '"' + value.isoformat() + '"',
+}
 
 
 def _quoted(value: str) -> str:

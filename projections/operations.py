@@ -13,21 +13,27 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
+from eventstore import store
+from eventstore.records import Recorded, UndecodableEvent
 from projections import cache, checkpoints, oracle
 from projections.models import OperatorAction
 from projections.oracle import Difference, Differences
 from projections.projector import Projector
-from projections.runner import BATCH_SIZE, catch_up, drain, lock_blocking, lock_key
+from projections.runner import catch_up, drain, lock_blocking, lock_key
 from projections.target import SHADOW, SHADOW_SUFFIX
 
 Progress = Callable[[int], None]
+# Rebuilds and verifies read larger batches than the live runner: nobody waits on a shadow's lock, and per
+# batch costs (a read, a statement per table, a checkpoint) fall tenfold. 5,000 against 500 took a rebuild of
+# 100,000 events from 15 s to 11 s (bench B7); a batch's events are the memory it holds.
+REBUILD_BATCH_SIZE = 5000
 _MAINTENANCE_LOCKS = 0x1ED6F  # the first key of the session locks that keep rebuild and verify apart
 
 
@@ -72,30 +78,93 @@ class RebuildResult:
 
 
 def rebuild(
-    projector: Projector, *, user: str, batch_size: int = BATCH_SIZE, progress: Progress | None = None
+    projector: Projector, *, user: str, batch_size: int = REBUILD_BATCH_SIZE, progress: Progress | None = None
 ) -> RebuildResult:
     """Build into shadow tables from position 0, catch up, and swap them in atomically.
 
-    Raises OperationError (shadow dropped, live untouched) if an event fails to apply during the build.
+    Raises OperationError (shadow dropped, live untouched) if an event fails to apply during the build, Busy
+    if a rebuild or verify of the projector is running, and OperationError for an outbox (never rebuilt).
     """
+    outcome = rebuild_many([projector], user=user, batch_size=batch_size, progress=progress)[projector.name]
+    if isinstance(outcome, OperationError):
+        raise outcome
+    return outcome
+
+
+def rebuild_many(
+    projectors: Sequence[Projector],
+    *,
+    user: str,
+    batch_size: int = REBUILD_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> dict[str, RebuildResult | OperationError]:
+    """Rebuild several projectors side by side, each as `rebuild` would, from one read of the log: every batch
+    is read and decoded once and applied to each shadow in turn. Each succeeds or fails on its own (the
+    answer holds its RebuildResult or OperationError, by name); `progress` gets the events read so far.
+
+    A fault that is not the projector's (the database lost) drops every shadow not yet swapped and is raised.
+    """
+    outcomes: dict[str, RebuildResult | OperationError] = {}
+    unique = list({projector.name: projector for projector in projectors}.values())
+    with contextlib.ExitStack() as held:
+        jobs: dict[str, Projector] = {}
+        for projector in unique:
+            try:
+                _refuse_outbox(projector)
+                held.enter_context(_exclusive(projector, "rebuild"))
+            except OperationError as exc:
+                outcomes[projector.name] = exc
+            else:
+                jobs[projector.name + SHADOW_SUFFIX] = projector
+        _build_and_swap(jobs, user, batch_size, progress, outcomes)
+    return {projector.name: outcomes[projector.name] for projector in unique}
+
+
+def _refuse_outbox(projector: Projector) -> None:
     if projector.outbox:
         raise OperationError(
             f"{projector.name} is an outbox of deliveries, not a view of the log: a rebuild would send or lose"
             " notifications, so it is never rebuilt (verify_projections checks it; replay fills in what is missing)"
         )
-    shadow_name = projector.name + SHADOW_SUFFIX
-    with _exclusive(projector, "rebuild"):
-        return _rebuild(projector, shadow_name, user, batch_size, progress)
 
 
-def _rebuild(
-    projector: Projector, shadow_name: str, user: str, batch_size: int, progress: Progress | None
-) -> RebuildResult:
-    checkpoints.set_rebuilding(projector.name, True)
+def _build_and_swap(
+    jobs: dict[str, Projector],
+    user: str,
+    batch_size: int,
+    progress: Progress | None,
+    outcomes: dict[str, RebuildResult | OperationError],
+) -> None:
+    pending = dict(jobs)  # shadows that exist and are not swapped in: dropped if anything goes wrong
     try:
-        events = _build_shadow(projector, shadow_name, batch_size, progress)
+        for shadow_name, projector in jobs.items():
+            checkpoints.set_rebuilding(projector.name, True)
+            _prepare_shadow(projector, shadow_name)
+        applied, failed = _fill(jobs, batch_size, progress)
+        for shadow_name, error in failed.items():
+            _abandon(pending.pop(shadow_name), shadow_name)
+            outcomes[jobs[shadow_name].name] = error
+        for shadow_name, projector in jobs.items():
+            if shadow_name not in pending:
+                continue
+            try:
+                outcomes[projector.name] = _swap_in(projector, shadow_name, user, batch_size, applied[shadow_name])
+            except OperationError as exc:
+                outcomes[projector.name] = exc
+            finally:
+                del pending[shadow_name]  # swapped in, or abandoned by _swap_in
+    except BaseException:
+        for shadow_name, projector in pending.items():
+            _abandon(projector, shadow_name)
+        raise
+
+
+def _swap_in(projector: Projector, shadow_name: str, user: str, batch_size: int, events: int) -> RebuildResult:
+    """Apply what arrived during the build and swap the shadow tables in, in one transaction, holding the
+    projector's lock so no live batch runs across the swap. On any failure the shadow is abandoned."""
+    try:
         with transaction.atomic():
-            lock_blocking(projector.name)  # no live batch runs across the swap
+            lock_blocking(projector.name)
             events += drain(projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, attempts=1)
             _raise_if_failed(shadow_name)
             _swap_tables(projector)
@@ -105,11 +174,15 @@ def _rebuild(
             record(user, "rebuild", projector.name, events=events, position=done)
             if "account_summaries" in projector.tables:
                 transaction.on_commit(cache.clear)
-        return RebuildResult(projector.name, events, done)
     except BaseException:
-        _drop_shadow(projector, shadow_name)
-        checkpoints.set_rebuilding(projector.name, False)
+        _abandon(projector, shadow_name)
         raise
+    return RebuildResult(projector.name, events, done)
+
+
+def _abandon(projector: Projector, shadow_name: str) -> None:
+    _drop_shadow(projector, shadow_name)
+    checkpoints.set_rebuilding(projector.name, False)
 
 
 @dataclass
@@ -133,7 +206,9 @@ class VerifyResult:
         return self.rebuild.shown + self.fold.shown
 
 
-def verify(projector: Projector, *, batch_size: int = BATCH_SIZE, progress: Progress | None = None) -> VerifyResult:
+def verify(
+    projector: Projector, *, batch_size: int = REBUILD_BATCH_SIZE, progress: Progress | None = None
+) -> VerifyResult:
     """Compare the live tables with a rebuild up to the live checkpoint, and with the fold of every stream.
 
     The live tables are not touched; the live projector waits only while the rebuilt tables are compared.
@@ -196,20 +271,77 @@ def _build_shadow(
     progress: Progress | None,
     until: int | None = None,
 ) -> int:
+    """Build one shadow up to the head (or `until`); raises OperationError if an event fails to apply."""
+    _prepare_shadow(projector, shadow_name)
+    applied, failed = _fill({shadow_name: projector}, batch_size, progress, until)
+    if failed:
+        raise failed[shadow_name]
+    return applied[shadow_name]
+
+
+def _prepare_shadow(projector: Projector, shadow_name: str) -> None:
     _drop_shadow(projector, shadow_name)
     with transaction.atomic(), connection.cursor() as cursor:
         for table in projector.tables:
             _create_shadow(cursor, table)
         checkpoints.ensure(shadow_name)
-    total = 0
-    while applied := catch_up(
-        projector, target=SHADOW, checkpoint_name=shadow_name, batch_size=batch_size, until=until, attempts=1
-    ):
-        total += applied
-        if progress:
-            progress(total)
-    _raise_if_failed(shadow_name)
-    return total
+
+
+def _fill(
+    jobs: dict[str, Projector], batch_size: int, progress: Progress | None, until: int | None = None
+) -> tuple[dict[str, int], dict[str, OperationError]]:
+    """Catch every shadow (by its checkpoint name) up, batch by batch, in turn. They start together at 0 and
+    move together, so each batch is read and decoded once (_SharedRead) however many projectors apply it.
+    Returns the events each applied, and an OperationError for each whose event failed to apply (it leaves
+    the round there; the others go on)."""
+    applied, failed = dict.fromkeys(jobs, 0), {}
+    active, read = dict(jobs), _SharedRead()
+    while active:
+        for shadow_name, projector in list(active.items()):
+            count = catch_up(
+                projector,
+                target=SHADOW,
+                checkpoint_name=shadow_name,
+                batch_size=batch_size,
+                until=until,
+                attempts=1,
+                read=read,
+            )
+            applied[shadow_name] += count
+            if count < batch_size:  # a failure always stops a batch short
+                try:
+                    _raise_if_failed(shadow_name)
+                except OperationError as exc:
+                    failed[shadow_name] = exc
+                    del active[shadow_name]
+                    continue
+            if not count:
+                del active[shadow_name]
+        if progress and applied:
+            progress(max(applied.values()))
+    return applied, failed
+
+
+class _SharedRead:
+    """store.read_all for projectors rebuilt side by side: the batch last read (or the UndecodableEvent it
+    raised) is handed to the next projector asking for the same one. Events are immutable and a batch below
+    the horizon stays a true prefix of what a later read returns, so a projector given it applies what it
+    would have read itself."""
+
+    def __init__(self) -> None:
+        self._asked: tuple[int, int] | None = None
+        self._answer: list[Recorded] | UndecodableEvent = []
+
+    def __call__(self, after: int, limit: int) -> list[Recorded]:
+        if self._asked != (after, limit):
+            try:
+                self._answer = store.read_all(after, limit)
+            except UndecodableEvent as exc:
+                self._answer = exc
+            self._asked = (after, limit)
+        if isinstance(self._answer, UndecodableEvent):
+            raise self._answer
+        return self._answer
 
 
 def _create_shadow(cursor: Any, table: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ _LOCK_NAMESPACE = 0x1ED6E  # the first key of pg_advisory locks taken by project
 # shutdown). Retried without limit; anything else is the event's fault.
 _TRANSIENT_CLASSES = {"08", "40", "53", "57"}
 _TRANSIENT_CODES = {"55P03"}
+Read = Callable[[int, int], list[Recorded]]  # (after, limit) -> a batch, as store.read_all
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +70,13 @@ def catch_up(
     batch_size: int = BATCH_SIZE,
     until: int | None = None,
     attempts: int | None = None,
+    read: Read | None = None,
 ) -> int:
     """Apply the next batch; return how many events were applied.
 
     An event that fails is marked failed after `attempts` tries (LEDGER_PROJECTION_ATTEMPTS by default; a
-    rebuild, whose operator is waiting for the answer, passes 1).
+    rebuild, whose operator is waiting for the answer, passes 1). `read` fetches the batch (store.read_all;
+    projectors rebuilt side by side share one read, projections.operations).
 
     Returns 0 when another process holds the projector, when it is failed or waiting to retry an event, or
     when nothing is new (up to `until`, if given). Idempotent: a batch is applied once, with the checkpoint,
@@ -83,14 +86,22 @@ def catch_up(
     name = checkpoint_name or projector.name
     checkpoints.ensure(name)
     try:
-        return _catch_up(projector, target, name, batch_size, until, attempts or settings.LEDGER_PROJECTION_ATTEMPTS)
+        return _catch_up(
+            projector, target, name, batch_size, until, attempts or settings.LEDGER_PROJECTION_ATTEMPTS, read
+        )
     except Exception as exc:
         _note_error(name, f"{'transient' if is_transient(exc) else 'unexpected'}, will retry: {_describe(exc)}")
         raise
 
 
 def _catch_up(
-    projector: Projector, target: Target, name: str, batch_size: int, until: int | None, attempts: int
+    projector: Projector,
+    target: Target,
+    name: str,
+    batch_size: int,
+    until: int | None,
+    attempts: int,
+    read: Read | None,
 ) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key(name)])
@@ -100,7 +111,7 @@ def _catch_up(
         if at is None or at.stopped:
             return 0
         try:
-            events, poison = store.read_all(after=at.position, limit=batch_size), None
+            events, poison = (read or store.read_all)(at.position, batch_size), None
         except UndecodableEvent as exc:
             events, poison = exc.decoded, Failure(exc.position, exc.type_name, exc.stream_id, exc.version, str(exc))
         if until is not None:

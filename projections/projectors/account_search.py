@@ -34,7 +34,7 @@ def apply(cursor: Any, events: Sequence[Recorded], target: Target, *, replay: bo
         values,
         conflict=("account_id",),
         guard="t.version < EXCLUDED.version",
-        casts={"document": "to_tsvector('simple', %s)"},
+        computed={"document": ("text", "to_tsvector('simple', {})")},
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from django.db import connection
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from eventstore.pgarray import bytea_array, int_array, text_array
+from eventstore.pgarray import any_array, bytea_array, int_array, text_array
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +52,25 @@ def test_int_arrays_round_trip(values: list[int | None]) -> None:
 @settings(max_examples=30, deadline=None)
 def test_bytea_arrays_round_trip(values: list[bytes]) -> None:
     assert [bytes(value) for value in _read("SELECT %s::bytea[]", bytea_array(values))] == values
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.none() | st.uuids(), max_size=5),
+    st.lists(st.none() | st.datetimes(timezones=st.timezones(), min_value=datetime(1900, 1, 1)), max_size=5),
+    st.lists(st.none() | st.dates(min_value=date(1, 1, 1)), max_size=5),
+    st.lists(st.none() | st.booleans(), max_size=5),
+    st.lists(st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=5),
+    st.lists(st.none() | TEXT, max_size=5),
+)
+def test_any_arrays_round_trip_each_element_type(uuids, moments, days, flags, numbers, texts) -> None:
+    assert _read("SELECT %s::uuid[]", any_array(uuids)) == uuids
+    assert _read("SELECT %s::timestamptz[]", any_array(moments)) == moments  # the same instants
+    assert _read("SELECT %s::date[]", any_array(days)) == days
+    assert _read("SELECT %s::boolean[]", any_array(flags)) == flags
+    assert _read("SELECT %s::bigint[]", any_array(numbers)) == numbers
+    assert _read("SELECT %s::text[]", any_array(texts)) == texts
+
+
+def test_any_arrays_write_other_values_by_their_text() -> None:
+    assert _read("SELECT %s::numeric[]", any_array([Decimal("1.50"), None])) == [Decimal("1.50"), None]

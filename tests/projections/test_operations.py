@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from eventstore import store
 from projections import checkpoints, operations, runner
 from projections.models import AccountSummary, OperatorAction
 from projections.projector import Projector
@@ -128,6 +129,36 @@ def test_a_failed_rebuild_exits_1_and_leaves_the_live_tables_untouched(teller, f
 
     assert code == 1 and "FAILED, live tables untouched" in err
     assert projector_status("fragile").failed_position == fragile_before.failed_position
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%%__shadow'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_rebuilding_several_reads_each_batch_once_and_a_failing_one_fails_alone(teller, fragile, monkeypatch):
+    account = open_account(teller)
+    for cents in range(1, 8):
+        deposit(teller, account, f"{cents}.00")
+    teller.post(f"/api/accounts/{account}/deposits", {"amount": "2.00", "reference": "poison"})
+    catch_up_until_settled()
+    AccountSummary.objects.filter(account_id=account).update(balance=1)
+    reads: list[int] = []
+    real_read_all = store.read_all
+
+    def counted(after: int = 0, limit: int = 1000) -> list[Any]:
+        reads.append(after)
+        return real_read_all(after, limit)
+
+    monkeypatch.setattr(store, "read_all", counted)
+    names = ["account_summaries", "ledger_entries", "fragile", "account_search"]
+
+    code, out, err = run("rebuild_projections", *names, "--batch-size", "3")
+
+    assert code == 1 and "fragile: FAILED, live tables untouched" in err
+    assert "rebuilt 3 of 4 projectors" in out and AccountSummary.objects.get(account_id=account).balance == 3000
+    batches = store.count_between(0, 2**62) // 3 + 1
+    # One read per batch for all four (the last one finds nothing), then one each under the swap's lock.
+    assert len(reads) <= batches + 1 + 3, reads
+    assert run("verify_projections", "account_summaries", "ledger_entries", "account_search")[0] == 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE '%%__shadow'")
         assert cursor.fetchone()[0] == 0

@@ -12,7 +12,6 @@ from django.db import connection
 
 from eventstore.management.progress import ProgressReporter
 from projections import operations, registry, status
-from projections.runner import BATCH_SIZE
 
 
 class Command(BaseCommand):
@@ -26,7 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="rebuild every projector")
         parser.add_argument("--list", action="store_true", help="show each projector's status, checkpoint and lag")
         parser.add_argument("--dry-run", action="store_true", help="say what would be rebuilt, change nothing")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"events per batch ({BATCH_SIZE})")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=operations.REBUILD_BATCH_SIZE,
+            help=f"events per batch ({operations.REBUILD_BATCH_SIZE:,})",
+        )
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         parser.add_argument("--user", default=getpass.getuser(), help="who is acting (for the operator log)")
 
@@ -50,26 +54,33 @@ class Command(BaseCommand):
                     f"would rebuild {projector.name} ({', '.join(projector.tables)}) from {total:,} events"
                 )
             return None
+        # One pass over the log for all of them: each batch is read and decoded once (operations.rebuild_many).
+        label = projectors[0].name if len(projectors) == 1 else f"{len(projectors)} projectors"
+        reporter = ProgressReporter(sys.stderr, label, total, tty=sys.stderr.isatty())
+        try:
+            outcomes = operations.rebuild_many(
+                projectors, user=options["user"], batch_size=options["batch_size"], progress=reporter
+            )
+        except Exception as exc:  # not one projector's fault (the database went away): nothing half-swapped
+            raise CommandError(
+                f"rebuild stopped: {exc}; the shadow tables are dropped and the live tables untouched"
+                " (projectors swapped in before the fault stay rebuilt)",
+                returncode=1,
+            ) from exc
+        reporter.finish()
+        rate = reporter.rate()
         results, failed = [], False
-        for projector in projectors:
-            reporter = ProgressReporter(sys.stderr, projector.name, total, tty=sys.stderr.isatty())
-            try:
-                result = operations.rebuild(
-                    projector, user=options["user"], batch_size=options["batch_size"], progress=reporter
-                )
-            except Exception as exc:
+        for name, outcome in outcomes.items():
+            if isinstance(outcome, Exception):
                 failed = True
-                self.stderr.write(f"{projector.name}: FAILED, live tables untouched: {exc}")
-                results.append({"name": projector.name, "ok": False, "error": str(exc)})
+                self.stderr.write(f"{name}: FAILED, live tables untouched: {outcome}")
+                results.append({"name": name, "ok": False, "error": str(outcome)})
                 continue
-            reporter.done = result.events
-            reporter.finish()
-            rate = reporter.rate()
-            results.append({"name": projector.name, "ok": True, "events": result.events, "position": result.checkpoint})
+            results.append({"name": name, "ok": True, "events": outcome.events, "position": outcome.checkpoint})
             if not options["json"]:
                 self.stdout.write(
-                    f"{projector.name}: rebuilt from {result.events:,} events ({rate:,.0f} events/s),"
-                    f" now at position {result.checkpoint}"
+                    f"{name}: rebuilt from {outcome.events:,} events ({rate:,.0f} events/s),"
+                    f" now at position {outcome.checkpoint}"
                 )
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2))
