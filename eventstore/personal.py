@@ -47,13 +47,14 @@ def seal(data: Mapping[str, Any], fields: tuple[str, ...], subject: str) -> dict
     return sealed
 
 
-def unseal(data: Mapping[str, Any]) -> dict[str, Any]:
-    """`data` with every sealed value opened, or ERASED where its key is gone."""
+def unseal(data: Mapping[str, Any], keys: Mapping[int, bytes | None] | None = None) -> dict[str, Any]:
+    """`data` with every sealed value opened, or ERASED where its key is gone. `keys` are keys the caller
+    already read in its transaction ({key id: key, None when destroyed}); any other is looked up."""
     sealed = [field for field, value in data.items() if is_sealed(value)]
     if not sealed:  # most events: no copy, no key lookup
         return data if isinstance(data, dict) else dict(data)
     opened = dict(data)
-    keys: dict[int, bytes | None] = {}
+    keys = dict(keys or {})
     for field in sealed:
         value = data[field]
         key_id = value["key"]

@@ -20,6 +20,7 @@ Every function runs in the caller's transaction when there is one, else in its o
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Sequence
@@ -376,16 +377,17 @@ def _snapshot_and_tail(
     it. Every newer snapshot that does not match is logged; the statement reads no event it could skip."""
     cursor.execute(
         "WITH snap AS (SELECT s.version, s.state, s.state_schema, e.position, e.recorded_at,"
-        " e.hash IS NOT NULL AND s.digest = snapshot_digest(e.hash, s.state_schema, s.state) AS valid"
+        " e.hash IS NOT NULL AND s.digest = snapshot_digest(e.hash, s.state_schema, s.state) AS valid,"
+        f" {_SEALING_KEYS} AS keys"
         " FROM snapshots s LEFT JOIN events e ON e.stream_id = s.stream_id AND e.version = s.version"
         " WHERE s.stream_id = %s AND s.state_schema = %s AND s.version <= %s"
         " AND (%s::timestamptz IS NULL OR e.recorded_at IS NULL OR e.recorded_at <= %s::timestamptz)"
         " ORDER BY s.version DESC LIMIT %s),"
         " base AS (SELECT coalesce(max(version) FILTER (WHERE valid), 0) AS after FROM snap)"
-        " SELECT false, position, %s, version, NULL, state_schema, state, NULL, recorded_at, NULL, valid"
+        " SELECT false, position, %s, version, NULL, state_schema, state, NULL, recorded_at, NULL, valid, keys"
         " FROM snap WHERE version >= (SELECT after FROM base)"
         " UNION ALL"
-        f" SELECT true, {_COLUMNS}, NULL FROM events WHERE {where} AND version > (SELECT after FROM base)"
+        f" SELECT true, {_COLUMNS}, NULL, NULL FROM events WHERE {where} AND version > (SELECT after FROM base)"
         " ORDER BY 1, 4",
         [stream_id, schema, until_version if until_version is not None else 2**31 - 1, until_time, until_time,
          _SNAPSHOTS_TRIED, stream_id, *params],
@@ -395,15 +397,29 @@ def _snapshot_and_tail(
         if is_event:
             events.append(_recorded(tuple(row[:9])))
             continue
-        position, _, version, _, state_schema, state, _, recorded_at, _, valid = row
+        position, _, version, _, state_schema, state, _, recorded_at, _, valid, keys = row
         if valid and snapshot is None:
-            snapshot = StoredSnapshot(version, personal.unseal(_json(state)), state_schema, position, recorded_at)
+            opened = personal.unseal(_json(state), _keys(keys))
+            snapshot = StoredSnapshot(version, opened, state_schema, position, recorded_at)
         elif not valid:
             log.warning(
                 "snapshot ignored: it does not match its stream",
                 extra={"stream_id": stream_id, "version": version, "state_schema": state_schema},
             )
     return snapshot, events
+
+
+# The keys that open a snapshot's sealed values, read in the snapshot's statement ({key id: base64 key, or
+# null once destroyed}): a round trip fewer for every command on an account (bench B2).
+_SEALING_KEYS = (
+    "(SELECT jsonb_object_agg(k.id, encode(k.key, 'base64')) FROM personal_keys k WHERE k.id IN"
+    " (SELECT (v->>'key')::bigint FROM jsonb_each(s.state) AS f(name, v)"
+    " WHERE jsonb_typeof(v) = 'object' AND v->>'sealed' = '1'))"
+)
+
+
+def _keys(found: Any) -> dict[int, bytes | None]:
+    return {int(key_id): base64.b64decode(key) if key else None for key_id, key in (_json(found) or {}).items()}
 
 
 def _json(value: Any) -> Any:

@@ -9,7 +9,8 @@ import uuid
 from typing import cast
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from commands.domain import accounts
 from commands.services import load_account
@@ -83,6 +84,23 @@ def test_the_holder_details_are_sealed_in_events_and_snapshots(secrets_of_alice)
         assert cursor.fetchone()[0] >= 1  # a snapshot exists, and holds no plaintext either
     history = store.load(f"account-{account_id}")
     assert history.events[0].data["holder_name"] == f"Zyx {tokens[0]}"  # opened with alice's key
+
+
+def test_a_snapshot_and_the_key_that_opens_it_load_in_one_statement_until_the_key_is_destroyed(secrets_of_alice):
+    account_id, tokens = secrets_of_alice
+    stream = accounts.account_stream(uuid.UUID(account_id))
+
+    with CaptureQueriesContext(connection) as before:
+        loaded = load_account(stream)
+    with transaction.atomic():
+        personal.forget("alice")
+        with CaptureQueriesContext(connection) as after:
+            forgotten = load_account(stream)
+        transaction.set_rollback(True)
+
+    assert loaded.history.snapshot is not None and len(before) == 1, [query["sql"] for query in before]
+    assert loaded.state.holder_name == f"Zyx {tokens[1]}"
+    assert (forgotten.state.holder_name, forgotten.state.email, len(after)) == ("erased", "erased", 1)
 
 
 def test_forgetting_a_customer_erases_them_everywhere_and_everything_still_checks_out(
