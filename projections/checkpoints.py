@@ -9,6 +9,7 @@ statement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,18 @@ def position(name: str) -> int:
         cursor.execute("SELECT position FROM projection_checkpoints WHERE name = %s", [name])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+def lowest(names: Sequence[str]) -> int:
+    """The lowest position of these projectors, in one query (0 if any has never run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(coalesce(c.position, 0)) FROM unnest(%s::text[]) AS n(name)"
+            " LEFT JOIN projection_checkpoints c USING (name)",
+            [list(names)],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def advance(cursor: Any, name: str, start: int, reached: int, applied: int) -> None:

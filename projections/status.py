@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -72,3 +73,8 @@ def has_reached(name: str, position: int) -> bool:
     """Whether the projector has applied the event at `position` (read-your-writes): no event can appear at
     or below a position a reader has passed, so this is one comparison."""
     return checkpoint(name) >= position
+
+
+def have_reached(names: Sequence[str], position: int) -> bool:
+    """has_reached for every one of `names`, in one query (a page polls it while it waits)."""
+    return checkpoints.lowest(names) >= position

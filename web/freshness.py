@@ -35,7 +35,7 @@ class AccountNow:
 
 
 def caught_up(position: int) -> bool:
-    return all(status.has_reached(name, position) for name in ACCOUNT_PANELS)
+    return status.have_reached(ACCOUNT_PANELS, position)
 
 
 def wait_for_own_writes(request: HttpRequest) -> int | None:

@@ -14,13 +14,14 @@ from tests.api_client import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def login(context, base: str, username: str) -> Page:
+def login(context, base: str, username: str, *, lands_on: str = r"/accounts/$") -> Page:
+    """A new page logged in as `username`, on the page it lands on (a regex; the accounts list for a teller)."""
     page = context.new_page()
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
-    expect(page).to_have_url(re.compile(r"/accounts/$"))
+    expect(page).to_have_url(re.compile(lands_on))
     return page
 
 

@@ -11,8 +11,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from projections.jobs import catch_up_everything
-from tests.api_client import PASSWORD, deposit, open_account
+from tests.api_client import deposit, open_account
 from tests.api_client import login as api_login
+from tests.browser.test_flows import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,13 +41,7 @@ CONTROLS = "input:not([type=hidden], [type=checkbox], [type=radio], [type=range]
 
 
 def log_in(context, base: str, username: str) -> Page:
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    return page
+    return login(context, base, username, lands_on=r"^(?!.*/login/)")  # operators and auditors land elsewhere
 
 
 def watch_csp(page: Page) -> list[str]:
