@@ -50,19 +50,22 @@ _column_types: dict[str, dict[str, str]] = {}
 
 
 def _insert_select(cursor: Any, table: str, columns: Sequence[str], computed: dict[str, tuple[str, str]]) -> str:
-    types = _types(cursor, table)
+    types = _types(cursor, table, columns)
     arrays = ", ".join(f"%s::{computed[c][0] if c in computed else types[c]}[]" for c in columns)
     values = ", ".join(computed[c][1].format(f"u.{c}") if c in computed else f"u.{c}" for c in columns)
     listed = ", ".join(columns)
     return f"INSERT INTO {table} AS t ({listed}) SELECT {values} FROM unnest({arrays}) AS u({listed})"
 
 
-def _types(cursor: Any, table: str) -> dict[str, str]:
-    """{column: SQL type} of `table`, read once per process (a shadow table has its live table's types)."""
+def _types(cursor: Any, table: str, columns: Sequence[str]) -> dict[str, str]:
+    """{column: SQL type} of `table`, read once per process (a shadow table has its live table's types) and
+    again when a column is missing (a migration added it). The types carry no length or precision: the
+    arrays are cast to the base type and the INSERT's assignment checks each value against the column, so
+    a value too long for it raises, as it would in a VALUES list, instead of an explicit cast cutting it."""
     types = _column_types.get(table)
-    if types is None:
+    if types is None or not all(column in types for column in columns):
         cursor.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
             " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
             [table],
         )
