@@ -31,7 +31,7 @@ def upsert(
         _insert_select(cursor, table, columns, computed or {})
         + f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
         + (f" WHERE {guard}" if guard else ""),
-        _by_column(columns, rows),
+        _by_column(rows),
     )
 
 
@@ -39,7 +39,7 @@ def insert_new(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[S
     """INSERT rows, ignoring any that already exist (by any unique constraint)."""
     if not rows:
         return
-    cursor.execute(_insert_select(cursor, table, columns, {}) + " ON CONFLICT DO NOTHING", _by_column(columns, rows))
+    cursor.execute(_insert_select(cursor, table, columns, {}) + " ON CONFLICT DO NOTHING", _by_column(rows))
 
 
 # Rows travel as one array per column, unnested on the server: the statement's text is the same for any
@@ -73,9 +73,9 @@ def _types(cursor: Any, table: str, columns: Sequence[str]) -> dict[str, str]:
     return types
 
 
-def _by_column(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """One array literal per column (eventstore.pgarray), in the order of `columns`."""
-    return [pgarray.any_array(values) for values in zip(*rows, strict=True)] if rows else ["{}" for _ in columns]
+def _by_column(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """One array literal per column (eventstore.pgarray), in the rows' column order; `rows` is not empty."""
+    return [pgarray.any_array(values) for values in zip(*rows, strict=True)]
 
 
 def fetch_by_ids(
