@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from eventstore.codec import canonical_json
+from eventstore.cursors import prepared
 from eventstore.transactions import atomic_with_retries
 from gateway.problems import ProblemError
 
@@ -62,7 +63,7 @@ def run_once(*, user_id: int, key: str, request_fingerprint: str, handler: Calla
 
 def _run_locked(user_id: int, key: str, request_fingerprint: str, handler: Callable[[], Outcome]) -> Outcome:
     _lock(user_id, key)
-    with connection.cursor() as cursor:
+    with prepared() as cursor:  # this and the statements below run on every command: prepared once
         cursor.execute(
             "SELECT fingerprint, status, body, headers FROM idempotency_records WHERE user_id = %s AND key = %s"
             " AND created_at >= now() - make_interval(hours => %s)",
@@ -75,7 +76,7 @@ def _run_locked(user_id: int, key: str, request_fingerprint: str, handler: Calla
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
         return Outcome(status, _load(body), _load(headers), replayed=True)
     outcome = handler()
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         # An expired record of the same key is taken over: the key counts as new after the retention period.
         cursor.execute(
             "INSERT INTO idempotency_records (user_id, key, fingerprint, status, body, headers, created_at)"
@@ -100,7 +101,7 @@ def purge_expired() -> int:
 def _lock(user_id: int, key: str) -> None:
     """Hold the key until this transaction ends; a second request with it waits here (up to lock_timeout)."""
     try:
-        with connection.cursor() as cursor:
+        with prepared() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_NAMESPACE, f"{user_id}:{key}"])
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:

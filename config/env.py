@@ -114,7 +114,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise SettingError(f"DATABASE_URL must start with postgresql:// (got {parts.scheme or 'no'} scheme)")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    query: dict[str, Any] = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     name = unquote(parts.path.lstrip("/"))
     if not name:
         raise SettingError("DATABASE_URL names no database (postgresql://user@host:port/NAME)")
@@ -126,6 +126,8 @@ def parse_database_url(url: str) -> dict[str, Any]:
     if parts.netloc.split("@")[-1].startswith("%2"):
         # urlsplit lower-cases hostnames; a socket path must keep its case.
         host = unquote(parts.netloc.split("@")[-1].split(":")[0])
+    if "prepare_threshold" in query:
+        query["prepare_threshold"] = _prepare_threshold(query["prepare_threshold"])
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,
@@ -135,6 +137,16 @@ def parse_database_url(url: str) -> dict[str, Any]:
         "PORT": str(port or ""),
         "OPTIONS": query,
     }
+
+
+def _prepare_threshold(raw: str) -> int | None:
+    """`?prepare_threshold=` in DATABASE_URL: a whole number, or `none` (never prepare: for a connection pooler
+    that cannot keep prepared statements, such as PgBouncer before 1.21 in transaction mode)."""
+    if raw.strip().lower() == "none":
+        return None
+    if not raw.strip().isdigit():
+        raise SettingError(f"DATABASE_URL's prepare_threshold={raw!r} is neither a whole number nor 'none'")
+    return int(raw)
 
 
 def parse_redis_url(url: str) -> str:

@@ -60,7 +60,10 @@ _pg_options = " ".join(
     )
 )
 _database = parse_database_url(_database_url)
-_database["OPTIONS"] = {"options": _pg_options, "connect_timeout": 5, **_database["OPTIONS"]}
+# prepare_threshold: Django turns psycopg's prepared statements off, and its own cursors bind on the client and
+# never prepare; only the event store's hot statements (eventstore.cursors.prepared) are prepared, from their
+# fifth run on a connection. `?prepare_threshold=none` in DATABASE_URL turns that off behind a pooler.
+_database["OPTIONS"] = {"options": _pg_options, "connect_timeout": 5, "prepare_threshold": 5, **_database["OPTIONS"]}
 # Persistent connections with a health check rather than psycopg's pool: gunicorn forks its workers, and a
 # pool's background threads do not survive a fork; CONN_HEALTH_CHECKS lets web processes outlive a restart.
 _database["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)

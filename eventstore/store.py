@@ -28,12 +28,12 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-import psycopg
 from django.conf import settings
 from django.db import connection
 
 from eventstore import personal
 from eventstore.codec import CodecError, codec, dump
+from eventstore.cursors import prepared
 from eventstore.hashchain import event_body
 from eventstore.pgarray import bytea_array, int_array, text_array
 from eventstore.records import (
@@ -118,12 +118,10 @@ def append_streams(appends: Sequence[StreamAppend], *, metadata: Metadata | None
                 )
             )
     snapshots = [_due_snapshot(item) for item in appends]
-    # A server-binding psycopg cursor on Django's connection (same transaction): the arrays travel as
-    # parameters instead of being quoted into the SQL in Python, and the statement is prepared once per
-    # connection. The arrays are given as literals (eventstore.pgarray): psycopg's per-list type discovery
-    # cost more than the rest of the client's work.
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Server-bound (eventstore.cursors): the arrays travel as parameters instead of being quoted into the SQL
+    # in Python, and the statement is prepared once per connection. The arrays are given as literals
+    # (eventstore.pgarray): psycopg's per-list type discovery cost more than the rest of the client's work.
+    with prepared() as cursor:
         cursor.execute(
             "SELECT out_stream_id, out_version, out_position, out_recorded_at, out_conflict"
             " FROM events_append(%s::text[], %s::integer[], %s::integer[], %s::text[], %s::smallint[],"
@@ -160,11 +158,11 @@ def lock_streams(stream_ids: Sequence[str]) -> None:
     so two transactions locking overlapping sets cannot deadlock. A wait past lock_timeout raises
     OperationalError (lock_not_available). Outside a transaction it has no effect.
     """
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, key) FROM"
             " (SELECT DISTINCT hashtext(stream) AS key FROM unnest(%s::text[]) AS stream ORDER BY key) AS keys",
-            [_STREAM_LOCKS, list(stream_ids)],
+            [_STREAM_LOCKS, text_array(stream_ids)],
         )
 
 
@@ -209,7 +207,7 @@ def load(
         bounds.append("recorded_at <= %s")
         params.append(until_time)
     where = " AND ".join(bounds)
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         if snapshot_schema is None:
             cursor.execute(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY version", params)
             snapshot, events = None, [_recorded(row) for row in cursor.fetchall()]
@@ -224,7 +222,7 @@ def load(
 
 def load_range(stream_id: str, *, after_version: int, limit: int) -> list[Recorded]:
     """Up to `limit` events of one stream after `after_version`, in version order (for paging a stream)."""
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s ORDER BY version LIMIT %s",
             [stream_id, after_version, limit],
@@ -238,7 +236,7 @@ def read_all(after: int = 0, limit: int = 1000) -> list[Recorded]:
     `after` is any position (0 for the start), normally the last one a reader has seen: resuming from it
     never skips nor repeats an event, because no event can ever appear at or below a position returned.
     """
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(
             _BATCH.format(where="position > %s"),
             [after, limit],
@@ -259,7 +257,7 @@ def read_stored(after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
 
 def read_range(first: int, last: int, *, after: int = 0, limit: int = 1000) -> list[Recorded]:
     """Like read_all, but only events whose position lies in [first, last] (for replaying a range)."""
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(
             _BATCH.format(where="position BETWEEN %s AND %s AND position > %s"),
             [first, last, after, limit],
@@ -310,7 +308,7 @@ def find(
     if before_position is not None:
         where.append("position < %s")
         params.append(before_position)
-    with connection.cursor() as cursor:
+    with prepared() as cursor:
         cursor.execute(
             f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY position DESC LIMIT %s",
             [*params, limit],

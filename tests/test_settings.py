@@ -103,3 +103,15 @@ def test_typed_helpers(monkeypatch):
     assert env_bool("FLAG") is True
     with pytest.raises(SettingError, match="at least 0"):
         env_int("COUNT", 5)
+
+
+@pytest.mark.parametrize(("given", "expected"), [("7", 7), ("0", 0), ("none", None), ("None", None)])
+def test_database_url_sets_when_statements_are_prepared(given, expected):
+    parsed = parse_database_url(f"postgresql://postgres@localhost/ledger?prepare_threshold={given}")
+
+    assert parsed["OPTIONS"]["prepare_threshold"] == expected
+
+
+def test_a_prepare_threshold_that_is_no_number_is_refused():
+    with pytest.raises(SettingError, match="prepare_threshold='often'"):
+        parse_database_url("postgresql://postgres@localhost/ledger?prepare_threshold=often")

@@ -8,9 +8,8 @@ rule; a command that has already taken effect (opening an open account, freezing
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from functools import reduce
 from typing import Any, ClassVar, Literal, assert_never
 from uuid import UUID
 
@@ -270,16 +269,16 @@ def evolve(state: Account, event: AccountEvent) -> Account:
             holder_name=event.holder_name,
             email=event.email,
         )
-    # One copy per event (a long stream is folded event by event: temporal queries, history, rebuilds).
-    return replace(state, version=state.version + 1, **_changes(state, event))
+    return replace(state, version=state.version + 1, **_changes(state.balance, event))
 
 
-def _changes(state: Account, event: AccountEvent) -> dict[str, Any]:
+def _changes(balance: int, event: AccountEvent) -> dict[str, Any]:
+    """The fields an event other than the opening one sets, given the balance before it."""
     match event:
         case FundsDeposited() | TransferReceived():
-            return {"balance": state.balance + event.amount}
+            return {"balance": balance + event.amount}
         case FundsWithdrawn() | TransferSent():
-            return {"balance": state.balance - event.amount}
+            return {"balance": balance - event.amount}
         case AccountFrozen():
             return {"status": "frozen", "frozen_reason": event.reason}
         case AccountUnfrozen():
@@ -297,7 +296,24 @@ def _changes(state: Account, event: AccountEvent) -> dict[str, Any]:
 
 
 def fold(events: list[AccountEvent], state: Account | None = None) -> Account:
-    return reduce(evolve, events, state or Account())
+    """The state after `events`, from `state` (a new account if none): the same as applying `evolve` to each
+    in turn, but the fields change in one dict and the Account is built once at the end instead of copied
+    per event (a long stream is folded event by event: temporal queries, history, rebuilds; bench B5)."""
+    values = _values(state or Account())
+    for event in events:
+        if isinstance(event, AccountOpened):
+            values = _values(evolve(Account(version=values["version"]), event))
+        else:
+            values["version"] += 1
+            values.update(_changes(values["balance"], event))
+    return Account(**values)
+
+
+def _values(state: Account) -> dict[str, Any]:
+    return {name: getattr(state, name) for name in _FIELDS}
+
+
+_FIELDS = tuple(field.name for field in fields(Account))
 
 
 # --- decisions -----------------------------------------------------------------------------------------

@@ -129,3 +129,38 @@ def test_canonical_json_is_independent_of_key_order():
         == canonical_json({"a": [1, "é"], "b": 1})
         == b'{"a":[1,"\\u00e9"],"b":1}'
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"account_id": 7}, "cannot build Opened"),  # not a string: UUID() fails on it
+        ({"account_id": "not-a-uuid"}, "cannot build Opened"),
+        ({"at": "yesterday"}, "cannot build Opened"),
+        ({"holder": 5}, "expected a string"),
+        ({"holder": None}, "expected a string"),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_a_codec_error(codec, change, message):
+    data = {**codec.encode(Opened(account_id=ID, holder="Ann", at=T0)).data, **change}
+
+    with pytest.raises(CodecError, match=message):
+        codec.decode("Opened", 3, data)
+
+
+def test_a_missing_required_field_is_a_codec_error(codec):
+    data = codec.encode(Opened(account_id=ID, holder="Ann", at=T0)).data
+    del data["holder"]
+
+    with pytest.raises(CodecError, match="cannot build Opened"):
+        codec.decode("Opened", 3, data)
+
+
+def test_fields_left_out_take_their_defaults_and_ids_decode_equal(codec):
+    data = codec.encode(Opened(account_id=ID, holder="Ann", at=T0)).data
+    del data["tags"], data["note"]
+
+    first, second = codec.decode("Opened", 3, data), codec.decode("Opened", 3, dict(data))
+
+    assert first == second == Opened(account_id=ID, holder="Ann", at=T0)
+    assert first.account_id == ID and isinstance(first.account_id, UUID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,6 +55,24 @@ def test_until_time_folds_what_was_recorded_by_then(stream_id):
 
     assert store.load(stream_id, until_time=first.recorded_at).version == 1
     assert store.load(stream_id, until_time=first.recorded_at - timedelta(microseconds=1)).version == 0
+
+
+def test_recorded_at_reads_back_as_stored_in_utc_on_every_reader(stream_id):
+    store.append(stream_id, [ToyCredited(amount=5)], expected_version=0)
+    with connection.cursor() as cursor:  # Django's own loader, as the ORM and the admin read it
+        cursor.execute("SELECT recorded_at FROM events WHERE stream_id = %s", [stream_id])
+        (stored,) = cursor.fetchone()
+
+    readers = {
+        "load": store.load(stream_id).events[0],
+        "load_range": store.load_range(stream_id, after_version=0, limit=1)[0],
+        "read_all": next(r for r in store.read_all(0, 10_000) if r.stream_id == stream_id),
+        "find": store.find(stream_id=stream_id)[0],
+    }
+
+    for name, recorded in readers.items():
+        assert recorded.recorded_at == stored, name
+        assert recorded.recorded_at.utcoffset() == timedelta(0) and recorded.recorded_at.tzinfo is UTC, name
 
 
 def test_a_stream_that_does_not_exist_loads_empty(stream_id):
