@@ -43,7 +43,7 @@ def test_an_error_comes_out_as_djangos_and_leaves_the_transaction_usable():
     with transaction.atomic():
         with pytest.raises(DatabaseError) as raised, transaction.atomic(), prepared() as cursor:
             cursor.execute("SELECT 1 / %s", [0])
-        assert raised.value.__cause__.sqlstate == "22012"  # division_by_zero, from psycopg underneath
+        assert getattr(raised.value.__cause__, "sqlstate", None) == "22012"  # division_by_zero, from psycopg
         with prepared() as cursor:
             cursor.execute("SELECT %s::int + 1", [1])
             assert cursor.fetchone() == (2,)
