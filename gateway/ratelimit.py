@@ -23,7 +23,9 @@ def check(identity: str) -> int | None:
     key = f"{KEY_PREFIX}{identity}:{int(now // WINDOW_SECONDS)}"
 
     def count(client: redis.Redis) -> int:
-        pipe = client.pipeline()
+        # One round trip without MULTI/EXEC: the key names its window, so an EXPIRE lost to a dropped
+        # connection leaves a key no later window reads (it only costs memory until Redis restarts).
+        pipe = client.pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, WINDOW_SECONDS + 1)
         return int(pipe.execute()[0])

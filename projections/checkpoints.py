@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import connection
 
+from eventstore.cursors import prepared
+
 _CLEAN = "failed_position = NULL, failed_event_type = '', last_error = ''"
 _NO_RETRY = "error_position = NULL, error_count = 0, retry_at = NULL"
 
@@ -65,7 +67,7 @@ def read(name: str, cursor: Any = None) -> Checkpoint | None:
 
 def position(name: str) -> int:
     """The position of the last event the projector applied (0 if it has never run)."""
-    with connection.cursor() as cursor:
+    with prepared() as cursor:  # every API read asks (its X-Projection-Position): planned once
         cursor.execute("SELECT position FROM projection_checkpoints WHERE name = %s", [name])
         row = cursor.fetchone()
     return int(row[0]) if row else 0

@@ -130,6 +130,22 @@ def test_reads_follow_roles(teller, alice, bob, auditor):
     assert bob.get(f"/api/accounts/{account}/state").json()["code"] == "account_not_found"
 
 
+def test_a_request_decodes_its_token_once_and_the_next_request_again(teller: Api, monkeypatch):
+    account = open_account(teller, owner="alice")
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(token: str, *args, **kwargs):  # the real decoding, counted
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    for _ in range(2):
+        assert teller.get(f"/api/accounts/{account}/state").status_code == 200
+
+    assert len(decoded) == 2  # the rate limit's identity and the authentication share one per request
+
+
 def test_tokens_work_without_csrf(teller: Api):
     assert (
         teller.post("/api/accounts", {"holder_name": "A", "email": "a@example.com", "owner": "alice"}).status_code
