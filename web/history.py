@@ -38,10 +38,11 @@ class Stream:
     def states(self, *versions: int) -> list[accounts.Account]:
         """The state at each of `versions` (0: before the first event), from one fold of the stream: a page
         shows up to four, and a long account's fold is most of the page's time."""
-        found, state = {0: accounts.Account()}, accounts.Account()
-        last = max(versions, default=0)
-        for version, recorded in enumerate(self.events[:last], start=1):
-            state = found[version] = accounts.evolve(state, cast(accounts.AccountEvent, recorded.event))
+        found, state, folded = {}, accounts.Account(), 0
+        for version in sorted(set(versions)):  # fold on from the last state kept; keep only those asked for
+            events = [cast(accounts.AccountEvent, recorded.event) for recorded in self.events[folded:version]]
+            state = found[version] = accounts.fold(events, state)
+            folded = version
         return [found[version] for version in versions]
 
     def version_at(self, moment: datetime) -> int:
