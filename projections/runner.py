@@ -84,11 +84,24 @@ def catch_up(
     raised: the caller tries again later.
     """
     name = checkpoint_name or projector.name
-    checkpoints.ensure(name)
+    attempts = attempts or settings.LEDGER_PROJECTION_ATTEMPTS
+
+    def attempt() -> int | None:
+        try:
+            return _catch_up(projector, target, name, batch_size, until, attempts, read, careful=False)
+        except _BatchFailed:
+            # The batch is applied without a savepoint of its own (two round trips a batch, bench B8), so one
+            # that raises aborts its transaction: run it again, in savepoints, to find the event at fault.
+            return _catch_up(projector, target, name, batch_size, until, attempts, read, careful=True)
+
     try:
-        return _catch_up(
-            projector, target, name, batch_size, until, attempts or settings.LEDGER_PROJECTION_ATTEMPTS, read
-        )
+        applied = attempt()
+        if applied is None:
+            # Never ran: create the row in a statement of its own (so a failure of the first batch can still be
+            # noted on it), then go. Not done on every call: it was a round trip per batch (bench B8).
+            checkpoints.ensure(name)
+            applied = attempt() or 0
+        return applied
     except Exception as exc:
         _note_error(name, f"{'transient' if is_transient(exc) else 'unexpected'}, will retry: {_describe(exc)}")
         raise
@@ -102,13 +115,19 @@ def _catch_up(
     until: int | None,
     attempts: int,
     read: Read | None,
-) -> int:
+    *,
+    careful: bool,
+) -> int | None:
+    """As catch_up, but None when the projector has no checkpoint row yet. Unless `careful`, the batch is
+    applied as a whole and _BatchFailed raised (rolling back) if it raises anything but a transient fault."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key(name)])
         if not cursor.fetchone()[0]:
             return 0
         at = checkpoints.read(name, cursor)
-        if at is None or at.stopped:
+        if at is None:
+            return None
+        if at.stopped:
             return 0
         try:
             events, poison = (read or store.read_all)(at.position, batch_size), None
@@ -118,7 +137,10 @@ def _catch_up(
             events = [event for event in events if event.position <= until]
             if poison and poison.position > until:
                 poison = None  # beyond the point we were asked to reach: not ours to judge yet
-        applied, failure = _apply(projector, cursor, events, target)
+        if careful:
+            applied, failure = _apply(projector, cursor, events, target)
+        else:
+            applied, failure = _apply_at_once(projector, cursor, events, target), None
         failure = failure or poison
         if applied:
             checkpoints.advance(cursor, name, at.position, applied[-1].position, len(applied))
@@ -150,6 +172,21 @@ def is_transient(exc: BaseException) -> bool:
     if sqlstate:
         return sqlstate[:2] in _TRANSIENT_CLASSES or sqlstate in _TRANSIENT_CODES
     return isinstance(exc, (OperationalError, InterfaceError))  # no SQLSTATE: the connection itself failed
+
+
+class _BatchFailed(Exception):
+    """A batch raised, not transiently, when applied as a whole."""
+
+
+def _apply_at_once(projector: Projector, cursor: Any, events: Sequence[Recorded], target: Target) -> Sequence[Recorded]:
+    if events:
+        try:
+            projector.apply(cursor, events, target)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _BatchFailed from exc
+    return events
 
 
 def _apply(
