@@ -36,12 +36,12 @@ def catch_up_job(name: str) -> int:
     this doorbell again (its flag was cleared before the first read), so asking once more would only cost an
     empty transaction per wake-up (bench B8)."""
     optional_redis.run(lambda client: client.delete(PENDING_PREFIX + name), fallback=None, purpose="wake-up flag")
-    projector, total = get(name), 0
+    projector, batch, total = get(name), runner.BATCH_SIZE, 0
     deadline = time.monotonic() + JOB_TIME_BUDGET_SECONDS
     try:
-        while (applied := runner.catch_up(projector)) > 0:
+        while (applied := runner.catch_up(projector, batch_size=batch)) > 0:
             total += applied
-            if applied < runner.BATCH_SIZE:
+            if applied < batch:
                 break
             if time.monotonic() > deadline:
                 wake(name)

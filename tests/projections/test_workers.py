@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import io
 import threading
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from commands.domain import accounts
-from eventstore import store
-from eventstore.records import Metadata
 from gateway.optional_redis import optional_redis
 from projections import checkpoints, runner
 from projections.models import AccountSummary, ProjectionCheckpoint
 from projections.registry import PROJECTORS
 from tests.api_client import deposit, login, open_account
+from tests.projections.history import bulk_history
 from tests.projections.workers import CATCH_UP_SECONDS, all_at_head, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -29,30 +25,6 @@ def verify_all() -> str:
     out = io.StringIO()
     call_command("verify_projections", stdout=out, stderr=io.StringIO())  # SystemExit(1) on any difference
     return out.getvalue()
-
-
-def bulk_history(accounts_count: int, deposits_each: int) -> int:
-    """Many valid account events, written straight to the store (fast); returns how many."""
-    now = datetime.now(UTC)
-    for _ in range(accounts_count):
-        account_id = uuid.uuid4()
-        events: list[object] = [
-            accounts.AccountOpened(account_id=account_id, holder_name="Bulk Holder", email="bulk@example.com",
-                                   currency="EUR", overdraft_limit=0, owner="alice", opened_at=now)
-        ]  # fmt: skip
-        events += [
-            accounts.FundsDeposited(account_id=account_id, amount=100 + n, currency="EUR", reference=f"r{n}",
-                                    deposited_at=now)
-            for n in range(deposits_each)
-        ]  # fmt: skip
-        store.append(
-            accounts.account_stream(account_id),
-            events,
-            expected_version=0,
-            metadata=Metadata(user="bulk"),
-            subject="alice",
-        )
-    return accounts_count * (deposits_each + 1)
 
 
 def test_two_workers_on_the_same_projectors_give_what_a_rebuild_gives(async_queues, workers, users):
