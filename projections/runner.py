@@ -91,7 +91,8 @@ def catch_up(
             return _catch_up(projector, target, name, batch_size, until, attempts, read, careful=False)
         except _BatchFailed:
             # The batch is applied without a savepoint of its own (two round trips a batch, bench B8), so one
-            # that raises aborts its transaction: run it again, in savepoints, to find the event at fault.
+            # that raises aborts its transaction: run it again, event by event in savepoints, to find the
+            # event at fault.
             return _catch_up(projector, target, name, batch_size, until, attempts, read, careful=True)
 
     try:
@@ -138,7 +139,7 @@ def _catch_up(
             if poison and poison.position > until:
                 poison = None  # beyond the point we were asked to reach: not ours to judge yet
         if careful:
-            applied, failure = _apply(projector, cursor, events, target)
+            applied, failure = _apply_one_by_one(projector, cursor, events, target)
         else:
             applied, failure = _apply_at_once(projector, cursor, events, target), None
         failure = failure or poison
@@ -189,20 +190,11 @@ def _apply_at_once(projector: Projector, cursor: Any, events: Sequence[Recorded]
     return events
 
 
-def _apply(
+def _apply_one_by_one(
     projector: Projector, cursor: Any, events: Sequence[Recorded], target: Target
 ) -> tuple[Sequence[Recorded], Failure | None]:
-    """Apply the batch in a savepoint; if it raises, find the first event that raises, applying those before
-    it. A transient fault is raised: it says nothing about the events."""
-    if not events:
-        return events, None
-    try:
-        with transaction.atomic():
-            projector.apply(cursor, events, target)
-        return events, None
-    except Exception as exc:
-        if is_transient(exc):
-            raise
+    """For a batch that raised as a whole: apply each event in a savepoint of its own, up to the first that
+    raises. A transient fault is raised: it says nothing about the events."""
     for index, recorded in enumerate(events):
         try:
             with transaction.atomic():
